@@ -1,0 +1,78 @@
+// The BIOS memory map (e820), as the boot sector left it.
+//
+// Only the BIOS knows which physical memory is RAM, and it only tells
+// real-mode code: stage 1 of the boot loader (kern/boot/boot.S) calls
+// int 0x15 with eax=0xE820 once per entry and stores the entries at
+// physical E820_MAP (memlayout.h). Each entry is a range and a type;
+// ranges may be listed in any order. Lab 1 prints the map and sums the
+// usable memory for the boot banner; lab 2's page allocator takes its
+// free pages from the usable ranges.
+
+#include "types.h"
+#include "memlayout.h"
+#include "defs.h"
+
+#define E820_USABLE     1       // RAM we may use
+#define E820_RESERVED   2       // in use by the firmware or devices
+#define E820_ACPI       3       // ACPI tables, reusable once read
+#define E820_NVS        4       // ACPI non-volatile storage
+#define E820_BAD        5       // defective RAM
+
+struct e820_entry {
+  uint64 base;
+  uint64 length;
+  uint32 type;
+  uint32 attrs;
+};
+
+_Static_assert(sizeof(struct e820_entry) == E820_ENTRY_SIZE, "e820 entry layout");
+
+static const char *
+type_name(uint32 type)
+{
+  switch (type) {
+  case E820_USABLE:   return "usable";
+  case E820_RESERVED: return "reserved";
+  case E820_ACPI:     return "ACPI data";
+  case E820_NVS:      return "ACPI NVS";
+  case E820_BAD:      return "unusable";
+  default:            return "unknown";
+  }
+}
+
+// The entries the boot sector stored, and (returned) how many there are.
+static struct e820_entry *
+e820_entries(uint32 *count)
+{
+  *count = *(uint32 *)P2V(E820_MAP);
+  if (*count > E820_MAX)
+    *count = E820_MAX;
+  return (struct e820_entry *)P2V(E820_ENTRIES);
+}
+
+void
+e820_print(void)
+{
+  uint32 count;
+  struct e820_entry *e = e820_entries(&count);
+
+  if (count == 0)
+    printf("e820: the BIOS gave no memory map\n");
+  for (uint32 i = 0; i < count; i++)
+    printf("e820: [mem %p-%p] %s\n", (void *)e[i].base,
+           (void *)(e[i].base + e[i].length - 1), type_name(e[i].type));
+}
+
+// Total bytes of usable RAM.
+uint64
+e820_usable_bytes(void)
+{
+  uint32 count;
+  struct e820_entry *e = e820_entries(&count);
+  uint64 total = 0;
+
+  for (uint32 i = 0; i < count; i++)
+    if (e[i].type == E820_USABLE)
+      total += e[i].length;
+  return total;
+}

@@ -1,0 +1,39 @@
+// The kernel's C entry point: bring up each subsystem in order.
+//
+// entry.S calls main() on the boot stack, in 64-bit long mode, at a
+// KERNBASE address, with interrupts off. Each lab adds lines here; the
+// order matters because later subsystems use earlier ones (everything
+// prints, so the console comes first).
+
+#include "types.h"
+#include "x86.h"
+#include "mmu.h"
+#include "defs.h"
+
+#define MIB (1024 * 1024)
+
+static const char *
+cpu_mode(void)
+{
+  // EFER.LMA is set by the CPU itself when long mode is active, and our
+  // code segment is a 64-bit one (entry.S), so we run 64-bit code.
+  return (rdmsr(MSR_EFER) & EFER_LMA) ? "64-bit long mode" : "legacy mode (long mode is off!)";
+}
+
+void
+main(void)
+{
+  uart_init();
+  printf("\nkestrel: an x86-64 teaching kernel\n");
+  cmdline_init();
+  e820_print();
+  printf("kestrel: running in %s, %lu MiB usable memory (e820)\n", cpu_mode(),
+         e820_usable_bytes() / MIB);
+
+  const char *test = cmdline_get("test");
+  if (test)
+    selftest_run(test);
+
+  printf("kestrel: nothing more to do; halting\n");
+  halt_forever();
+}

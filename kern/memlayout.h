@@ -1,0 +1,91 @@
+// Memory layout: where everything lives, physically and virtually.
+//
+// This header is the one home for addresses. It is included by C, by
+// assembly (boot sector, kernel entry) and by the linker script kernel.ld
+// (which the Makefile runs through the C preprocessor), so it holds only
+// #defines outside the !__ASSEMBLER__ part at the bottom.
+//
+// Physical memory during boot (low 1 MiB is what the BIOS leaves us):
+//
+//   0x00000000 +---------------------------+
+//              | BIOS data, IVT            |
+//   0x00005000 +---------------------------+ E820_MAP: count (4 bytes, then
+//              | e820 map from the BIOS    |   4 bytes pad), then up to
+//              |                           |   E820_MAX entries of 24 bytes
+//   0x00007000 +---------------------------+
+//              | boot loader stack (grows  |
+//              | down from 0x7c00)         |
+//   0x00007c00 +---------------------------+ BOOT1_ADDR: boot sector (stage 1)
+//   0x00007e00 +---------------------------+ BOOT2_ADDR: stage 2 (C), at most
+//              |                           |   BOOT2_SECTORS sectors
+//   0x00010000 +---------------------------+ BOOT_SCRATCH: stage 2 reads the
+//              | kernel ELF headers        |   kernel's ELF header here
+//   0x000a0000 +---------------------------+
+//              | VGA, ROMs, BIOS           |
+//   0x00100000 +---------------------------+ KERNEL_PHYS
+//              | guard page (unmapped)     |
+//              | boot stack, KSTACKSIZE    |
+//              | kernel text, data, bss    |
+//              +---------------------------+ end (symbol from kernel.ld)
+//              | free memory ...           |
+//
+// Disk layout of the boot disk (512-byte sectors):
+//
+//   sector 0                      stage 1 (boot sector, ends in 0x55 0xAA)
+//   sectors 1 .. BOOT2_SECTORS    stage 2
+//   sector KERNEL_LBA onwards     the kernel ELF file (debug info stripped)
+//
+// Virtual address space once the kernel runs in long mode (lab 1):
+//
+//   0xFFFFFFFFFFFFFFFF +---------------------------+
+//                      | kernel image: physical    |
+//                      | 0 .. 1 GiB mapped at      |
+//   KERNBASE ------->  | KERNBASE (-mcmodel=kernel)|
+//   0xFFFFFFFF80000000 +---------------------------+
+//                      |          unmapped         |
+//   0x0000000040000000 +---------------------------+
+//                      | identity map of physical  |
+//                      | 0 .. 1 GiB (boot only)    |
+//   0x0000000000000000 +---------------------------+
+//
+// The identity map exists only so that the instruction after the switch to
+// paging can execute; lab 2 replaces both maps with the kernel's own page
+// table and a direct map of all physical memory.
+
+#ifndef KERN_MEMLAYOUT_H
+#define KERN_MEMLAYOUT_H
+
+// Boot loader, physical addresses.
+#define BOOT1_ADDR      0x7c00      // where the BIOS loads the boot sector
+#define BOOT2_ADDR      0x7e00      // where stage 1 loads stage 2
+#define BOOT2_SECTORS   8           // room for stage 2 on the disk (4 KiB)
+#define BOOT_SCRATCH    0x10000     // stage 2 reads ELF headers here
+#define KERNEL_HDR_SIZE 4096        // how much of the kernel file holds its headers
+#define SECTOR_SIZE     512
+#define KERNEL_LBA      (1 + BOOT2_SECTORS) // first disk sector of the kernel ELF
+
+// The e820 map that stage 1 collects from the BIOS (int 0x15, eax=0xE820).
+#define E820_MAP        0x5000      // uint32 count, uint32 pad, then entries
+#define E820_ENTRIES    (E820_MAP + 8)
+#define E820_ENTRY_SIZE 24          // base (8), length (8), type (4), attrs (4)
+#define E820_MAX        128         // entries that fit below 0x7000
+
+// The kernel image.
+#define KERNEL_PHYS     0x100000    // physical load address: 1 MiB
+#define KERNBASE        0xFFFFFFFF80000000  // virtual address of physical 0
+#define KERNEL_LOAD_LIMIT 0x1000000 // the image must end below 16 MiB physical
+#define KERNEL_SPACE    0xFFFF800000000000  // lowest address of the kernel half
+#define KSTACKSIZE      0x4000      // 16 KiB boot stack, below it a guard page
+
+// The boot stack sits at the very start of the image, so that its guard page
+// is in the first 2 MiB, the one region entry.S maps with 4 KiB pages.
+#define BOOT_STACK_GUARD KERNEL_PHYS
+
+#ifndef __ASSEMBLER__
+// Physical to kernel-virtual and back, valid for physical memory below 1 GiB
+// while the boot page tables are in use.
+#define P2V(pa) ((void *)((uint64)(pa) + KERNBASE))
+#define V2P(va) ((uint64)(va) - KERNBASE)
+#endif
+
+#endif

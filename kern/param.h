@@ -1,0 +1,22 @@
+// Kernel parameters: the tunable numbers, in one place.
+//
+// Addresses live in memlayout.h and hardware bit definitions in mmu.h and
+// x86.h; this file holds the sizes and limits that a reader might want to
+// change. It is included by C and by assembly.
+
+#ifndef KERN_PARAM_H
+#define KERN_PARAM_H
+
+#define CMDLINE_MAX     256     // longest kernel command line (fw_cfg string)
+#define CMDLINE_ARGS    16      // most options on one command line
+#define BACKTRACE_DEPTH 32      // most frames a backtrace prints
+
+// QEMU's fw_cfg file that carries the kernel command line. The Makefile
+// passes it with -fw_cfg name=opt/kestrel/cmdline,string=...
+#define CMDLINE_FWCFG_NAME "opt/kestrel/cmdline"
+
+// QEMU's isa-debug-exit device (added by the Makefile): writing v to this
+// port makes QEMU exit with status (v << 1) | 1. Tests use it to stop early.
+#define DEBUG_EXIT_PORT 0xf4
+
+#endif

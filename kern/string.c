@@ -1,0 +1,89 @@
+// The few C library string and memory functions the kernel uses.
+//
+// The kernel links no C library, and the compiler may emit calls to
+// memset, memcpy and memmove on its own (for struct copies), so they live
+// here. Written for clarity, not speed; benchmarks will say if that matters.
+
+#include "types.h"
+#include "defs.h"
+
+void *
+memset(void *dst, int c, size_t n)
+{
+  uint8 *d = dst;
+
+  while (n-- > 0)
+    *d++ = c;
+  return dst;
+}
+
+// Copy n bytes; the regions may overlap.
+void *
+memmove(void *dst, const void *src, size_t n)
+{
+  uint8 *d = dst;
+  const uint8 *s = src;
+
+  if (s < d && s + n > d) {
+    // Overlap with the source first: copy backwards.
+    while (n-- > 0)
+      d[n] = s[n];
+  } else {
+    while (n-- > 0)
+      *d++ = *s++;
+  }
+  return dst;
+}
+
+void *
+memcpy(void *dst, const void *src, size_t n)
+{
+  return memmove(dst, src, n);
+}
+
+int
+memcmp(const void *a, const void *b, size_t n)
+{
+  const uint8 *x = a, *y = b;
+
+  for (; n > 0; n--, x++, y++)
+    if (*x != *y)
+      return *x - *y;
+  return 0;
+}
+
+size_t
+strlen(const char *s)
+{
+  size_t n = 0;
+
+  while (s[n])
+    n++;
+  return n;
+}
+
+int
+strncmp(const char *a, const char *b, size_t n)
+{
+  for (; n > 0 && *a && *a == *b; n--, a++, b++)
+    ;
+  if (n == 0)
+    return 0;
+  return (uint8)*a - (uint8)*b;
+}
+
+int
+strcmp(const char *a, const char *b)
+{
+  return strncmp(a, b, (size_t)-1);
+}
+
+// The first occurrence of c in s, or NULL.
+char *
+strchr(const char *s, int c)
+{
+  for (; *s; s++)
+    if (*s == c)
+      return (char *)s;
+  return NULL;
+}

@@ -1,0 +1,112 @@
+// One-instruction wrappers, each named after the x86 instruction it runs.
+//
+// C cannot name I/O ports, control registers or model-specific registers,
+// so each of these inline functions wraps the single instruction that can.
+
+#ifndef KERN_X86_H
+#define KERN_X86_H
+
+#include "types.h"
+
+static inline uint8
+inb(uint16 port)
+{
+  uint8 data;
+  asm volatile("inb %1, %0" : "=a"(data) : "d"(port));
+  return data;
+}
+
+static inline void
+outb(uint16 port, uint8 data)
+{
+  asm volatile("outb %0, %1" : : "a"(data), "d"(port));
+}
+
+static inline uint16
+inw(uint16 port)
+{
+  uint16 data;
+  asm volatile("inw %1, %0" : "=a"(data) : "d"(port));
+  return data;
+}
+
+static inline void
+outw(uint16 port, uint16 data)
+{
+  asm volatile("outw %0, %1" : : "a"(data), "d"(port));
+}
+
+// Read count 32-bit words from port into addr (the ATA data port).
+static inline void
+insl(uint16 port, void *addr, uint32 count)
+{
+  asm volatile("cld; rep insl"
+               : "+D"(addr), "+c"(count)
+               : "d"(port)
+               : "memory", "cc");
+}
+
+static inline void
+stosb(void *addr, uint8 data, uint32 count)
+{
+  asm volatile("cld; rep stosb"
+               : "+D"(addr), "+c"(count)
+               : "a"(data)
+               : "memory", "cc");
+}
+
+#ifdef __x86_64__
+
+static inline uint64
+rdmsr(uint32 msr)
+{
+  uint32 lo, hi;
+  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((uint64)hi << 32) | lo;
+}
+
+static inline uint64
+rcr0(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr0, %0" : "=r"(val));
+  return val;
+}
+
+static inline uint64
+rcr4(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr4, %0" : "=r"(val));
+  return val;
+}
+
+// The frame pointer of the calling function: where a backtrace starts.
+static inline uint64
+rrbp(void)
+{
+  uint64 val;
+  asm volatile("mov %%rbp, %0" : "=r"(val));
+  return val;
+}
+
+static inline void
+cpuid(uint32 leaf, uint32 *a, uint32 *b, uint32 *c, uint32 *d)
+{
+  asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+static inline void
+cli(void)
+{
+  asm volatile("cli");
+}
+
+static inline void
+hlt(void)
+{
+  asm volatile("hlt");
+}
+
+#endif // __x86_64__
+#endif
