@@ -115,7 +115,7 @@ $(B)/%.ld: %.ld kern/memlayout.h | $(B)/.tools-ok
 # The boot loader: stage 1 and stage 2 linked together at 0x7c00, then
 # turned into raw sectors.
 $(B)/bootblock: $(BOOTOBJS) $(B)/kern/boot/boot.ld
-	$(LD) -m elf_i386 -nostdlib -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
+	$(LD) -m elf_i386 -nostdlib -z noexecstack -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
 	$(OBJCOPY) -O binary $@.elf $@
 
 # The kernel is linked twice. The first link has an empty symbol table;
@@ -222,3 +222,19 @@ clean:
 	rm -rf $(B) .gdbinit
 
 .PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade clean
+
+#if INSTRUCTOR
+## Instructors only (left out of handouts) ###################################
+
+# make handout LAB=n [DEST=dir] [FORCE=1]: write lab n's handout.
+handout:
+	@python3 labs/handout.py $(LAB) $(or $(DEST),handout-lab$(LAB)) $(if $(FORCE),--force)
+
+# make test: gradelib's own tests, the solution's grade, a clang build, and
+# every lab's handout: it builds, boots, passes the earlier labs' tests and
+# fails every scored test of its own lab.
+test: all $(ACCEL_DEP)
+	@python3 grade/maketest.py
+
+.PHONY: handout test
+#endif

@@ -11,6 +11,8 @@
 # The output goes in its own section, .ksyms, which kernel.ld places after
 # all code, so that adding it can't move any function.
 
+BEGIN { n = 0 }
+
 $2 ~ /^[tTwW]$/ && $1 ~ /^ffffffff8/ && $3 !~ /^\.L/ {
   addr[n] = $1
   name[n] = $3
