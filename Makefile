@@ -115,7 +115,7 @@ $(B)/%.ld: %.ld kern/memlayout.h | $(B)/.tools-ok
 # The boot loader: stage 1 and stage 2 linked together at 0x7c00, then
 # turned into raw sectors.
 $(B)/bootblock: $(BOOTOBJS) $(B)/kern/boot/boot.ld
-	$(LD) -m elf_i386 -nostdlib -z noexecstack -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
+	$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
 	$(OBJCOPY) -O binary $@.elf $@
 
 # The kernel is linked twice. The first link has an empty symbol table;

@@ -66,6 +66,9 @@ print_number(uint64 bits, int is_signed, int base, int width, char pad)
   // Collect the digits least significant first (bits % base, then divide),
   // then print padding, sign and digits in the right order. Mind the value
   // 0 (one digit) and the most negative int64, whose negation overflows.
+  // hex_digits and putc_repeat are there to help.
+  (void)hex_digits;
+  (void)putc_repeat;
   putc('?');
 #endif
 }
