@@ -41,7 +41,8 @@ MEM  ?= 128M
 KARGS ?=
 
 # One home for each fact: these come from the kernel's headers.
-param = $(shell awk '$$1 == "\#define" && $$2 == "$(1)" { print $$3 }' kern/param.h)
+# (The pattern avoids a literal number sign, which make versions quote differently.)
+param = $(shell awk '$$1 ~ /^.define$$/ && $$2 == "$(1)" { print $$3 }' kern/param.h)
 FWCFG_NAME := $(patsubst "%",%,$(call param,CMDLINE_FWCFG_NAME))
 DEBUG_EXIT_PORT := $(call param,DEBUG_EXIT_PORT)
 
@@ -204,10 +205,10 @@ print-lab:
 	@echo $(LAB)
 
 # For the grader: the QEMU command, one argument per line, serial on stdio.
-# GDB=1 makes QEMU wait for GDB on GDBPORT.
+# WAITGDB=1 makes QEMU wait for GDB on GDBPORT.
 print-qemu: $(ACCEL_DEP)
 	@for arg in $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -display none \
-	    -serial stdio -monitor none $(if $(GDB),-S -gdb tcp:127.0.0.1:$(GDBPORT)); do \
+	    -serial stdio -monitor none $(if $(WAITGDB),-S -gdb tcp:127.0.0.1:$(GDBPORT)); do \
 	  echo "$$arg"; done
 
 ## Checking ##################################################################
