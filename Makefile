@@ -166,10 +166,11 @@ endif
 DISK ?= $(B)/disk.img
 
 # $(call qemu_cmd,command line): QEMU's arguments for booting the kernel.
+# QEMU refuses an empty fw_cfg string, so no command line means no fw_cfg file.
 qemu_cmd = $(QEMU) -machine pc -cpu $(CPU_MODEL) -smp $(CPUS) -m $(MEM) \
 	-no-reboot -drive file=$(DISK),format=raw,if=ide,index=0,media=disk \
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
-	-fw_cfg 'name=$(FWCFG_NAME),string=$(1)'
+	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
 $(B)/accel: | $(B)/disk.img
 	@tools/probe-accel.sh $(call qemu_cmd,test=probe) -display none -serial stdio -monitor none >$@.tmp

@@ -91,8 +91,10 @@ def backtrace(t):
 @test(30, "gdb_backtrace")
 def gdb_backtrace(t):
     q = t.boot("test=backtrace", gdb=True)
-    out = t.gdb(["break bt_leaf", "continue", "info registers rip", "bt", "detach"])
-    t.check(re.search(r"Breakpoint 1, (0x[0-9a-f]+ in )?bt_leaf ", out) is not None,
+    # A hardware breakpoint: at reset, paging is off and bt_leaf's address
+    # is not mapped yet, so GDB could not write a software breakpoint there.
+    out = t.gdb(["hbreak bt_leaf", "continue", "info registers rip", "bt", "detach"])
+    t.check(re.search(r"[Bb]reakpoint 1, (0x[0-9a-f]+ in )?bt_leaf ", out) is not None,
             "GDB should stop at the breakpoint in bt_leaf", got=out)
     t.check(re.search(r"rip\s+0xffffffff8[0-9a-f]{7}\s", out) is not None,
             "GDB should stop in 64-bit kernel code (rip at a KERNBASE address)", got=out)

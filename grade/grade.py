@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Grade a kernel tree: `make grade` runs this.
+
+    grade.py [--lab N] [--test NAME] [-v] [-j JOBS] [--json FILE] [--tree DIR]
+    grade.py --batch DIR --out DIR [--lab N] [-j JOBS]
+
+Grades lab N and every earlier lab (N defaults to the tree's own lab, from
+`make print-lab`), with the tests of grade/lab1.py .. grade/labN.py that sit
+beside this file. One line per test, then the failures' details, and last
+the line "N passed, N failed". The exit status is 0 if every test passed,
+1 if any failed, 2 if grading could not run (bad option, no build).
+
+  --test NAME   only this test (and the tests it needs)
+  -v            show everything the kernel printed, for every test
+  -j JOBS       tests run side by side (default: the number of CPUs)
+  --json FILE   also write the results in Gradescope's results.json format
+  --tree DIR    grade the kernel tree in DIR (default: the tree holding this file)
+  --batch DIR   grade every subdirectory of DIR as one submission: build it,
+                grade it with these tests (not the submission's own copies),
+                and write OUT/NAME.json plus OUT/summary.csv
+
+Environment: ACCEL=kvm|tcg as for make; GRADE_TIMEOUT_SCALE=k multiplies
+every timeout (for a very slow machine).
+"""
+
+import argparse
+import csv
+import glob
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+GRADE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, GRADE)
+import gradelib                                   # noqa: E402
+from gradelib import GradeError, PASS              # noqa: E402
+
+
+def lab_scripts():
+    """{lab number: path} of the grade/labN.py files beside this one."""
+    found = {}
+    for path in glob.glob(os.path.join(GRADE, "lab*.py")):
+        m = re.fullmatch(r"lab(\d+)\.py", os.path.basename(path))
+        if m:
+            found[int(m.group(1))] = path
+    return found
+
+
+def load_tests(lab):
+    """Load every grade/labN.py; the declared tests of labs <= lab. (The
+    instructors' tree is lab 8 while later labs' scripts are still to come.)"""
+    scripts = lab_scripts()
+    if not scripts:
+        raise GradeError(f"no grade/labN.py scripts in {GRADE}")
+    if min(scripts) > lab:
+        raise GradeError(f"--lab {lab}: no grade/labN.py for labs up to {lab} "
+                         f"(labs here: {', '.join(map(str, sorted(scripts)))})")
+    if not gradelib.TESTS:
+        for n in sorted(scripts):
+            spec = importlib.util.spec_from_file_location(f"lab{n}", scripts[n])
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+    return [t for t in gradelib.TESTS if t.lab <= lab]
+
+
+def select(tests, name):
+    """The test called name and, before it, the tests it needs."""
+    by_name = {t.name: t for t in tests}
+    if name not in by_name:
+        raise GradeError(f"no test named '{name}'; tests: {', '.join(by_name)}")
+    wanted, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n not in wanted:
+            wanted.add(n)
+            todo.extend(by_name[n].after)
+    return [t for t in tests if t.name in wanted]
+
+
+def tree_lab(tree):
+    out = tree.make("print-lab").strip()
+    if not out.isdigit():
+        raise GradeError(f"make print-lab in {tree.path} printed {out!r}, not a lab number")
+    return int(out)
+
+
+def summary_line(r):
+    pts = f"{r.score}/{r.test.points}" if r.test.scored else "sanity"
+    return f"{r.status:7s} lab{r.test.lab} {r.test.name:<24s} {pts:>7s}  ({r.seconds:.1f} s)"
+
+
+def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False):
+    """Grade one tree; the list of Results. Prints as it goes unless quiet."""
+    start = time.monotonic()
+    tree = gradelib.Tree(tree_dir)
+    if lab is None:
+        lab = tree_lab(tree)
+    tests = load_tests(lab)
+    if name:
+        tests = select(tests, name)
+    tree.prepare()
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say(f"grading lab {lab} ({len(tests)} tests, {tree.accel}) in {tree.path}")
+
+    def show(r):
+        say(summary_line(r))
+        if verbose or r.status != PASS:
+            detail = r.report(verbose)
+            if detail:
+                say("    " + detail.replace("\n", "\n    "))
+
+    results = gradelib.run_tests(tree, tests, jobs, show)
+    seconds = time.monotonic() - start
+    if json_path:
+        write_json(json_path, gradelib.gradescope_report(results, seconds))
+    return results
+
+
+def write_json(path, report):
+    """Write report to path atomically: a reader never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".grade-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def tally(results):
+    passed = sum(r.status == PASS for r in results)
+    return passed, len(results) - passed
+
+
+def batch(folder, out, lab, jobs):
+    """Grade every submission tree in folder; one line each, a CSV summary."""
+    if not os.path.isdir(folder):
+        raise GradeError(f"--batch {folder}: not a directory")
+    subs = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    if not subs:
+        raise GradeError(f"--batch {folder}: no submission directories in it")
+    if lab is None:
+        raise GradeError("--batch needs --lab N (which lab the submissions are)")
+    os.makedirs(out, exist_ok=True)
+    rows, total_pass, total_fail = [], 0, 0
+    for sub in subs:
+        path = os.path.join(folder, sub)
+        try:
+            results = grade_tree(path, lab, None, False, jobs,
+                                 os.path.join(out, f"{sub}.json"), quiet=True)
+        except GradeError as e:
+            print(f"{sub}: not graded: {e}", flush=True)
+            rows.append([sub, 0, 0, "not graded: " + str(e)])
+            total_fail += 1
+            continue
+        p, f = tally(results)
+        total_pass, total_fail = total_pass + p, total_fail + f
+        score = sum(r.score for r in results)
+        possible = sum(r.test.points for r in results)
+        failed = " ".join(r.test.name for r in results if r.status != PASS)
+        print(f"{sub}: {score}/{possible}" + (f" (failed: {failed})" if failed else ""), flush=True)
+        rows.append([sub, score, possible, failed])
+    tmp = os.path.join(out, ".summary.csv.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "score", "max_score", "failed"])
+        w.writerows(rows)
+    os.replace(tmp, os.path.join(out, "summary.csv"))
+    print(f"graded {len(subs)} submissions into {out}")
+    return total_pass, total_fail
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="grade.py", description="Grade a kestrel kernel tree.")
+    p.add_argument("--lab", type=int)
+    p.add_argument("--test", metavar="NAME")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--json", metavar="FILE")
+    p.add_argument("--tree", default=os.path.dirname(GRADE))
+    p.add_argument("--batch", metavar="DIR")
+    p.add_argument("--out", metavar="DIR")
+    args = p.parse_args(argv)
+    if args.lab is not None and not 1 <= args.lab <= 8:
+        p.error(f"--lab {args.lab} is not a lab number from 1 to 8")
+    if args.jobs < 1:
+        p.error(f"-j {args.jobs}: need at least one job")
+    if bool(args.batch) != bool(args.out):
+        p.error("--batch and --out go together")
+    if args.batch and (args.test or args.json):
+        p.error("--batch grades whole submissions: no --test or --json with it")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        if shutil.which("qemu-system-x86_64") is None:
+            raise GradeError("qemu-system-x86_64 is not installed (run tools/setup.sh)")
+        if args.batch:
+            passed, failed = batch(args.batch, args.out, args.lab, args.jobs)
+        else:
+            results = grade_tree(args.tree, args.lab, args.test, args.verbose,
+                                 args.jobs, args.json)
+            passed, failed = tally(results)
+            print(f"score: {sum(r.score for r in results)}/{sum(r.test.points for r in results)}")
+    except GradeError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:             # grade.py | head
+        sys.stderr.close()
+        return 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

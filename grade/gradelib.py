@@ -1,0 +1,519 @@
+"""gradelib: boot the kernel in QEMU, talk to it, and score what it does.
+
+Python 3 standard library only. The per-lab scripts (grade/labN.py) declare
+their tests with the @test decorator; grade/grade.py loads them, runs them
+(in parallel) and reports. A test is a function of one argument, a Context,
+through which it boots the kernel and checks what the kernel printed:
+
+    @test(40, "backtrace")
+    def backtrace(t):
+        q = t.boot("test=backtrace")          # QEMU, headless, serial on a pipe
+        q.expect(r"panic: .*bt_leaf")         # wait for output (with a timeout)
+        t.check(ok, "what should be true", expected=..., got=...)
+
+Rules the grader keeps:
+  - It never sleeps a fixed time. It waits for output matching a pattern,
+    with a timeout; a test that runs out of time is reported as TIMEOUT (not
+    as a wrong answer), with what the kernel printed until then.
+  - Timeouts are generous and scale with the accelerator: TCG emulates the
+    CPU and is slower than KVM. GRADE_TIMEOUT_SCALE=k multiplies them all.
+  - Each QEMU gets its own copy of the disk image and its own GDB port,
+    chosen free by the OS at run time, so tests can run side by side.
+  - The QEMU command comes from the tree's own Makefile (`make print-qemu`),
+    so the grader boots exactly what `make qemu` boots; GDB runs with the
+    tree's .gdbinit.tmpl, port filled in, exactly as `make gdb` does.
+
+Results: each test ends "pass", "FAIL" (a check failed, or QEMU stopped
+before printing what was expected) or "TIMEOUT".
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+TIMEOUT_KVM = 20        # seconds a test waits for one expected output, KVM
+TIMEOUT_TCG = 60        # the same under TCG (plain emulation)
+GDB_TIMEOUT_KVM = 40    # seconds one GDB session may take, KVM
+GDB_TIMEOUT_TCG = 120
+TAIL_LINES = 25         # lines of kernel output shown with a failure
+
+PASS, FAIL, TIMEOUT = "pass", "FAIL", "TIMEOUT"
+
+
+class Fail(Exception):
+    """A test's check failed: the kernel did something other than expected."""
+
+
+class Timeout(Fail):
+    """The kernel did not print what the test waited for in time."""
+
+
+class GradeError(Exception):
+    """The grader itself cannot go on (bad option, build broken): one line."""
+
+
+## Declaring tests ##########################################################
+
+class Test:
+    def __init__(self, lab, points, name, scored, after, func):
+        self.lab = lab
+        self.points = points
+        self.name = name
+        self.scored = scored
+        self.after = after
+        self.func = func
+        self.doc = (func.__doc__ or "").strip()
+
+
+TESTS = []      # every declared test, in declaration order
+
+
+def _lab_of(func):
+    """The lab a test belongs to: the N of the grade/labN.py declaring it."""
+    module = sys.modules.get(func.__module__)
+    path = getattr(module, "__file__", None) or func.__module__
+    m = re.search(r"lab(\d+)(\.py)?$", os.path.basename(path))
+    if not m:
+        raise GradeError(f"test {func.__name__} is not declared in a grade/labN.py file")
+    return int(m.group(1))
+
+
+def test(points, name, scored=True, after=()):
+    """Declare a test worth points, called name (unique across labs).
+
+    scored=False marks a sanity check (max score 0), which may pass on the
+    handout's stubs. after names tests that must pass first: if one fails,
+    this test is reported as failed without running.
+    """
+    after = (after,) if isinstance(after, str) else tuple(after)
+
+    def register(func):
+        if any(t.name == name for t in TESTS):
+            raise GradeError(f"two tests are named {name}")
+        for dep in after:
+            if not any(t.name == dep for t in TESTS):
+                raise GradeError(f"test {name}: 'after' names {dep}, which is not declared before it")
+        TESTS.append(Test(_lab_of(func), points if scored else 0, name, scored, after, func))
+        return func
+    return register
+
+
+## Ports and timeouts ########################################################
+
+def free_port():
+    """A TCP port that is free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timeout_scale():
+    """GRADE_TIMEOUT_SCALE, a positive number, default 1."""
+    text = os.environ.get("GRADE_TIMEOUT_SCALE", "1")
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = 0
+    if not scale > 0:
+        raise GradeError(f"GRADE_TIMEOUT_SCALE={text!r} is not a positive number")
+    return scale
+
+
+def tail(text, n=TAIL_LINES):
+    """The last n lines of text, or a note that it is empty."""
+    lines = text.rstrip("\n").splitlines()
+    if not lines:
+        return "(the kernel printed nothing)"
+    cut = lines[-n:]
+    more = f"... ({len(lines) - n} earlier lines)\n" if len(lines) > n else ""
+    return more + "\n".join(cut)
+
+
+## One QEMU ####################################################################
+
+class Qemu:
+    """A running QEMU whose serial console is this object's pipe.
+
+    A reader thread appends everything QEMU prints to self.output ("\\r\\n"
+    folded to "\\n"); expect() waits on it. QEMU's own messages (stderr) are
+    kept apart in self.messages.
+    """
+
+    def __init__(self, argv, timeout, log=None):
+        self.argv = argv
+        self.timeout = timeout
+        self.log = log
+        self.output = ""
+        self.messages = ""
+        self.pos = 0                    # expect() searches from here
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, "output"),
+                                         daemon=True),
+                        threading.Thread(target=self._read, args=(self.proc.stderr, "messages"),
+                                         daemon=True)]
+        for r in self.readers:
+            r.start()
+
+    def _read(self, pipe, field):
+        while True:
+            chunk = os.read(pipe.fileno(), 4096)
+            with self.cond:
+                if chunk:
+                    text = chunk.decode(errors="replace").replace("\r", "")
+                    setattr(self, field, getattr(self, field) + text)
+                    if self.log and field == "output":
+                        self.log.write(text)
+                        self.log.flush()
+                self.cond.notify_all()
+            if not chunk:
+                return
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def _exited(self):
+        """True once QEMU has exited and both pipes are drained."""
+        return self.proc.poll() is not None and not any(r.is_alive() for r in self.readers)
+
+    def expect(self, pattern, timeout=None, partial=False):
+        """Wait until pattern (a regex, multiline) matches output not yet
+        consumed; consume through the match and return it.
+
+        Only complete lines are searched, so that a pattern such as
+        r"main\+0x[0-9a-f]+" cannot match half a line that is still arriving
+        ("main+0x7" of "main+0x73"). partial=True also searches the line
+        being printed, for prompts that end without a newline."""
+        regex = re.compile(pattern, re.M)
+        limit = timeout if timeout is not None else self.timeout
+        deadline = time.monotonic() + limit
+        with self.cond:
+            while True:
+                end = len(self.output) if partial else self.output.rfind("\n") + 1
+                m = regex.search(self.output, self.pos, max(end, self.pos))
+                if m:
+                    self.pos = m.end()
+                    return m
+                if self._exited():
+                    raise Fail(f"QEMU exited (status {self.proc.returncode}) before the kernel "
+                               f"printed /{pattern}/" + self._messages_note())
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Timeout(f"waited {limit:.0f} s for the kernel to print /{pattern}/")
+                # Wake at least every half second to notice QEMU's exit.
+                self.cond.wait(min(left, 0.5))
+
+    def send(self, text):
+        """Type text on the serial console."""
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def _messages_note(self):
+        msgs = [l for l in self.messages.splitlines()
+                if l.strip() and "host doesn't support requested feature" not in l]
+        return "; QEMU said: " + " | ".join(msgs[:3]) if msgs else ""
+
+    def stop(self):
+        if self.running():
+            self.proc.kill()
+        self.proc.wait()
+        for r in self.readers:
+            r.join(timeout=5)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+## The tree being graded ##########################################################
+
+class Tree:
+    """A kernel tree (the instructors' or a handout or a submission), built."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        if not os.path.isfile(os.path.join(self.path, "Makefile")):
+            raise GradeError(f"{path} is not a kernel tree (no Makefile)")
+        self.accel = None
+        self._symbols = None
+        self.lock = threading.Lock()
+
+    def make(self, *args):
+        """Run make in the tree; its output, or GradeError with it."""
+        r = subprocess.run(["make", "-s", "--no-print-directory", *args], cwd=self.path,
+                           stdin=subprocess.DEVNULL, capture_output=True)
+        out = r.stdout.decode(errors="replace")
+        if r.returncode != 0:
+            err = (r.stderr.decode(errors="replace") + out).strip().splitlines()
+            raise GradeError(f"make {' '.join(args)} failed in {self.path}: "
+                             + (err[-1] if err else f"status {r.returncode}"))
+        return out
+
+    def prepare(self):
+        """Build the kernel and settle the accelerator, once, before any test:
+        tests run in parallel and must not race to build."""
+        self.make("all")
+        argv = self.make("print-qemu").splitlines()
+        self.accel = argv[argv.index("-accel") + 1] if "-accel" in argv else "tcg"
+
+    def qemu_argv(self, kargs, disk, gdbport=None):
+        args = ["print-qemu", f"KARGS={kargs}", f"DISK={disk}"]
+        if gdbport:
+            args += ["WAITGDB=1", f"GDBPORT={gdbport}"]
+        return self.make(*args).splitlines()
+
+    def gdbinit(self, port):
+        """The tree's .gdbinit.tmpl with the port filled in, as `make gdb` has it."""
+        with open(os.path.join(self.path, ".gdbinit.tmpl")) as f:
+            return f.read().replace("@GDBPORT@", str(port))
+
+    def kernel_symbols(self):
+        """(address, size, name) of every function in build/kernel, from nm."""
+        with self.lock:
+            if self._symbols is None:
+                r = subprocess.run(["nm", "-S", "--defined-only", "build/kernel"], cwd=self.path,
+                                   capture_output=True, check=True)
+                syms = []
+                for line in r.stdout.decode().splitlines():
+                    f = line.split()
+                    if len(f) == 4 and f[2] in "tTwW":
+                        syms.append((int(f[0], 16), int(f[1], 16), f[3]))
+                self._symbols = syms
+        return self._symbols
+
+
+## One test's run ##################################################################
+
+class Context:
+    """What a test function receives: boot QEMU, run GDB, check things."""
+
+    def __init__(self, tree, test, verbose=False):
+        self.tree = tree
+        self.test = test
+        self.verbose = verbose
+        slow = tree.accel != "kvm"
+        scale = timeout_scale()
+        self.timeout = (TIMEOUT_TCG if slow else TIMEOUT_KVM) * scale
+        self.gdb_timeout = (GDB_TIMEOUT_TCG if slow else GDB_TIMEOUT_KVM) * scale
+        self.tmp = tempfile.mkdtemp(prefix=f"kestrel-{test.name}-")
+        self.qemus = []
+        self.gdbport = None
+
+    def boot(self, kargs="", gdb=False):
+        """Start QEMU on a private copy of the disk with kernel command line
+        kargs. gdb=True: QEMU waits for GDB (see gdb())."""
+        disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
+        shutil.copyfile(os.path.join(self.tree.path, "build", "disk.img"), disk)
+        port = None
+        if gdb:
+            port = self.gdbport = free_port()
+        q = Qemu(self.tree.qemu_argv(kargs, disk, port), self.timeout)
+        self.qemus.append(q)
+        return q
+
+    def gdb(self, commands, timeout=None):
+        """Run GDB as `make gdb` does, attached to the QEMU that boot(gdb=True)
+        started, run commands in batch mode and return what GDB printed."""
+        if self.gdbport is None:
+            raise GradeError("t.gdb() needs a QEMU started with t.boot(gdb=True)")
+        init = os.path.join(self.tmp, "gdbinit")
+        with open(init, "w") as f:
+            f.write(self.tree.gdbinit(self.gdbport))
+        limit = timeout if timeout is not None else self.gdb_timeout
+        # GDB retries a refused connection until connect-timeout: QEMU may not
+        # be listening yet when GDB starts.
+        argv = ["gdb", "-q", "-nx", "-batch",
+                "-iex", f"set tcp connect-timeout {int(limit)}", "-x", init]
+        for c in commands:
+            argv += ["-ex", c]
+        qemu = self.qemus[-1]
+        gdb = subprocess.Popen(argv, cwd=self.tree.path, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        reader = threading.Thread(target=lambda: self._gdb_out.append(gdb.stdout.read()),
+                                  daemon=True)
+        self._gdb_out = []
+        reader.start()
+        deadline = time.monotonic() + limit
+        # Wait for GDB, but give up early if QEMU dies under it.
+        while gdb.poll() is None and time.monotonic() < deadline:
+            if not qemu.running():
+                try:
+                    gdb.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    break
+            else:
+                try:
+                    gdb.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+        status = gdb.poll()
+        if status is None:
+            gdb.kill()
+            gdb.wait()
+        reader.join(timeout=5)
+        out = (self._gdb_out[0] if self._gdb_out else b"").decode(errors="replace")
+        if status is None and not qemu.running():
+            raise Fail(f"QEMU exited under GDB{qemu._messages_note()}\nGDB printed:\n{out}")
+        if status is None:
+            raise Timeout(f"GDB did not finish {'; '.join(commands)} in {limit:.0f} s"
+                          f"\nGDB printed:\n{out}")
+        return out
+
+    def check(self, ok, message, expected=None, got=None):
+        """Fail the test with message unless ok."""
+        if ok:
+            return
+        detail = message
+        if expected is not None:
+            detail += f"\n  expected: {expected}"
+        if got is not None:
+            detail += "\n  got:      " + str(got).replace("\n", "\n            ")
+        raise Fail(detail)
+
+    def kernel_symbols(self):
+        return self.tree.kernel_symbols()
+
+    def output(self):
+        """Everything the kernel printed, all boots of this test."""
+        return "".join(q.output for q in self.qemus)
+
+    def cleanup(self):
+        for q in self.qemus:
+            q.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Result:
+    def __init__(self, test, status, message, output, seconds):
+        self.test = test
+        self.status = status
+        self.message = message      # why it failed; "" when it passed
+        self.output = output        # what the kernel printed
+        self.seconds = seconds
+
+    @property
+    def score(self):
+        return self.test.points if self.status == PASS else 0
+
+    def report(self, verbose=False):
+        """The text shown for this result below its one-line summary."""
+        if self.status == PASS and not verbose:
+            return ""
+        parts = []
+        if self.message:
+            parts.append(self.message)
+        if verbose:
+            parts.append("the kernel printed:\n" + (self.output.rstrip() or "(nothing)"))
+        elif self.output is not None:
+            parts.append("the kernel's last lines:\n" + tail(self.output))
+        return "\n".join(parts)
+
+
+def run_test(tree, test, verbose=False):
+    """Run one test; its Result. Never raises for the test's own failures."""
+    start = time.monotonic()
+    t = Context(tree, test, verbose)
+    status, message = PASS, ""
+    try:
+        test.func(t)
+    except Timeout as e:
+        status, message = TIMEOUT, str(e)
+    except Fail as e:
+        status, message = FAIL, str(e)
+    except GradeError:
+        raise
+    except Exception:
+        status, message = FAIL, "the test itself raised an error:\n" + traceback.format_exc()
+    finally:
+        t.cleanup()
+    return Result(test, status, message, t.output(), time.monotonic() - start)
+
+
+def run_tests(tree, tests, jobs, on_result):
+    """Run tests, jobs at a time, respecting 'after'; on_result(result) as
+    each finishes (in the calling thread, in declaration order). Returns
+    the results in declaration order."""
+    results = {}
+    done = {t.name: threading.Event() for t in tests}
+    lock = threading.Lock()
+    errors = []
+    queue = list(tests)
+
+    def worker():
+        while True:
+            with lock:
+                if not queue or errors:
+                    return
+                test = queue.pop(0)
+            # Dependencies come earlier in the queue, so each has been taken
+            # by a worker already: waiting cannot deadlock.
+            for dep in test.after:
+                if dep in done:
+                    done[dep].wait()
+            failed = [d for d in test.after if d in results and results[d].status != PASS]
+            try:
+                if failed:
+                    r = Result(test, FAIL, f"not run: it needs {', '.join(failed)}, which failed",
+                               None, 0.0)
+                else:
+                    r = run_test(tree, test)
+            except BaseException as e:
+                with lock:
+                    errors.append(e)
+                r = Result(test, FAIL, f"grader error: {e}", None, 0.0)
+            results[test.name] = r
+            done[test.name].set()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, jobs))]
+    for th in threads:
+        th.start()
+    ordered = []
+    for test in tests:
+        done[test.name].wait()
+        if errors:
+            break
+        on_result(results[test.name])
+        ordered.append(results[test.name])
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0] if isinstance(errors[0], GradeError) else GradeError(str(errors[0]))
+    return ordered
+
+
+## Reports ##########################################################################
+
+def gradescope_report(results, seconds):
+    """Results as Gradescope's autograder reads them (results.json)."""
+    tests = []
+    for i, r in enumerate(results, 1):
+        text = f"{r.status}: {r.test.name}"
+        detail = r.report()
+        if detail:
+            text += "\n" + detail
+        tests.append({
+            "number": str(i),
+            "name": f"lab{r.test.lab} {r.test.name}",
+            "score": r.score,
+            "max_score": r.test.points,
+            "status": "passed" if r.status == PASS else "failed",
+            "output": text,
+            "extra_data": {"lab": r.test.lab, "scored": r.test.scored, "result": r.status,
+                           "seconds": round(r.seconds, 2)},
+        })
+    return {
+        "score": sum(r.score for r in results),
+        "execution_time": round(seconds, 1),
+        "output": f"{sum(r.status == PASS for r in results)} passed, "
+                  f"{sum(r.status != PASS for r in results)} failed",
+        "tests": tests,
+    }

@@ -1,0 +1,243 @@
+"""gradelib's own tests: what can be checked without QEMU.
+
+Run by `make test` (grade/maketest.py), or alone:
+    python3 -m unittest discover -s grade -p 'test_*.py'
+
+A stand-in for QEMU is a small Python program that prints what a kernel
+would, so pattern matching, TIMEOUT and exit handling are checked for real,
+with real pipes and processes.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradelib                                     # noqa: E402
+from gradelib import Fail, Timeout, Qemu, Result, Test, PASS, FAIL, TIMEOUT   # noqa: E402
+
+GRADE_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grade.py")
+
+
+def fake_qemu(script, timeout=5):
+    """A Qemu whose 'kernel' is the Python program script."""
+    return Qemu([sys.executable, "-u", "-c", script], timeout)
+
+
+class ExpectTest(unittest.TestCase):
+    def test_matches_and_consumes(self):
+        q = fake_qemu("print('one 1\\r'); print('two 2'); print('one 3')")
+        try:
+            self.assertEqual(q.expect(r"one (\d)").group(1), "1")
+            # The first match is consumed: the next search starts after it.
+            self.assertEqual(q.expect(r"one (\d)").group(1), "3")
+            self.assertNotIn("\r", q.output)
+        finally:
+            q.stop()
+
+    def test_waits_for_the_whole_line(self):
+        # "main+0x7" must not match while "main+0x73" is still arriving.
+        q = fake_qemu("import sys, time\n"
+                      "sys.stdout.write('#4 main+0x7'); sys.stdout.flush()\n"
+                      "time.sleep(0.3); print('3')\n")
+        try:
+            m = q.expect(r"main\+0x[0-9a-f]+")
+            self.assertEqual(m.group(0), "main+0x73")
+        finally:
+            q.stop()
+
+    def test_partial_line_prompt(self):
+        q = fake_qemu("import sys, time\nsys.stdout.write('$ '); sys.stdout.flush()\n"
+                      "time.sleep(5)\n")
+        try:
+            q.expect(r"^\$ ", partial=True)
+        finally:
+            q.stop()
+
+    def test_timeout_is_its_own_result(self):
+        q = fake_qemu("import time\nprint('booting'); time.sleep(10)", timeout=0.5)
+        try:
+            with self.assertRaises(Timeout) as cm:
+                q.expect(r"never printed")
+            self.assertIn("never printed", str(cm.exception))
+            self.assertIn("booting", q.output)
+        finally:
+            q.stop()
+
+    def test_exit_before_match_fails_at_once(self):
+        q = fake_qemu("import sys\nprint('hello'); sys.stderr.write('qemu: bad option\\n'); "
+                      "sys.exit(1)", timeout=30)
+        try:
+            with self.assertRaises(Fail) as cm:
+                q.expect(r"never printed")
+            self.assertNotIsInstance(cm.exception, Timeout)
+            self.assertIn("bad option", str(cm.exception))
+        finally:
+            q.stop()
+
+    def test_send(self):
+        q = fake_qemu("line = input(); print('got [%s]' % line)")
+        try:
+            q.send("typed\n")
+            self.assertEqual(q.expect(r"got \[(.*)\]").group(1), "typed")
+        finally:
+            q.stop()
+
+
+class PortTest(unittest.TestCase):
+    def test_free_port_is_bindable(self):
+        port = gradelib.free_port()
+        self.assertTrue(1024 <= port <= 65535)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+
+    def test_ports_differ(self):
+        # Held open, two asks can't get the same port.
+        ports = set()
+        socks = []
+        try:
+            for _ in range(5):
+                s = socket.socket()
+                s.bind(("127.0.0.1", gradelib.free_port()))
+                socks.append(s)
+                ports.add(s.getsockname()[1])
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(len(ports), 5)
+
+
+def fake_test(name, points=10, scored=True, after=(), lab=1, func=None):
+    return Test(lab, points if scored else 0, name, scored, tuple(after), func or (lambda t: None))
+
+
+class ReportTest(unittest.TestCase):
+    def results(self):
+        return [Result(fake_test("boot", scored=False), PASS, "", "kestrel\n", 0.2),
+                Result(fake_test("printf", 30), PASS, "", "printf: done\n", 0.3),
+                Result(fake_test("backtrace", 40), FAIL, "wrong name", "panic\n", 0.4),
+                Result(fake_test("gdb", 30), TIMEOUT, "waited 20 s", "", 20.0)]
+
+    def test_gradescope_shape(self):
+        report = gradelib.gradescope_report(self.results(), 21.0)
+        json.dumps(report)                      # serializable
+        self.assertEqual(report["score"], 30)
+        self.assertEqual(len(report["tests"]), 4)
+        for t in report["tests"]:
+            for key, kind in (("name", str), ("score", int), ("max_score", int),
+                              ("output", str), ("status", str)):
+                self.assertIsInstance(t[key], kind, key)
+            self.assertIn(t["status"], ("passed", "failed"))
+            self.assertLessEqual(t["score"], t["max_score"])
+        boot, printf, bt, gdb = report["tests"]
+        self.assertEqual((boot["max_score"], boot["status"]), (0, "passed"))
+        self.assertEqual((printf["score"], printf["max_score"]), (30, 30))
+        self.assertEqual((bt["score"], bt["status"]), (0, "failed"))
+        self.assertIn("wrong name", bt["output"])
+        self.assertIn("TIMEOUT", gdb["output"])
+        self.assertEqual(gdb["extra_data"]["result"], TIMEOUT)
+        self.assertIn("(the kernel printed nothing)", gdb["output"])
+
+    def test_tail(self):
+        text = "".join(f"line {i}\n" for i in range(100))
+        t = gradelib.tail(text, 5)
+        self.assertTrue(t.endswith("line 99"))
+        self.assertIn("95 earlier lines", t)
+        self.assertEqual(gradelib.tail(""), "(the kernel printed nothing)")
+
+
+class RunTestsTest(unittest.TestCase):
+    def test_failed_dependency_skips_and_order_is_kept(self):
+        def bad(t):
+            t.check(False, "it is wrong", expected="a", got="b")
+
+        class FakeTree:
+            accel = "kvm"
+
+        tests = [fake_test("first", func=bad), fake_test("second", after=["first"]),
+                 fake_test("third")]
+        seen = []
+        results = gradelib.run_tests(FakeTree(), tests, 2, lambda r: seen.append(r.test.name))
+        self.assertEqual(seen, ["first", "second", "third"])
+        self.assertEqual([r.status for r in results], [FAIL, FAIL, PASS])
+        self.assertIn("expected: a", results[0].message)
+        self.assertIn("needs first", results[1].message)
+
+    def test_exception_in_test_is_a_failure(self):
+        class FakeTree:
+            accel = "tcg"
+
+        def broken(t):
+            raise KeyError("oops")
+        results = gradelib.run_tests(FakeTree(), [fake_test("x", func=broken)], 1, lambda r: 0)
+        self.assertEqual(results[0].status, FAIL)
+        self.assertIn("KeyError", results[0].message)
+
+    def test_timeouts_scale_with_accelerator(self):
+        class Kvm:
+            accel = "kvm"
+
+        class Tcg:
+            accel = "tcg"
+        a = gradelib.Context(Kvm(), fake_test("a"))
+        b = gradelib.Context(Tcg(), fake_test("b"))
+        try:
+            self.assertGreater(b.timeout, a.timeout)
+        finally:
+            a.cleanup()
+            b.cleanup()
+
+    def test_bad_timeout_scale(self):
+        old = os.environ.get("GRADE_TIMEOUT_SCALE")
+        os.environ["GRADE_TIMEOUT_SCALE"] = "-3"
+        try:
+            with self.assertRaises(gradelib.GradeError):
+                gradelib.timeout_scale()
+        finally:
+            if old is None:
+                del os.environ["GRADE_TIMEOUT_SCALE"]
+            else:
+                os.environ["GRADE_TIMEOUT_SCALE"] = old
+
+
+class CommandLineTest(unittest.TestCase):
+    """grade.py's answers to bad arguments: one line, non-zero exit."""
+
+    def run_grade(self, *args):
+        r = subprocess.run([sys.executable, GRADE_PY, *args], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        return r.returncode, r.stderr.strip().splitlines()
+
+    def test_bad_lab(self):
+        rc, err = self.run_grade("--lab", "9")
+        self.assertEqual(rc, 2)
+        self.assertIn("not a lab number", err[-1])
+
+    def test_not_a_tree(self):
+        with tempfile.TemporaryDirectory() as d:
+            rc, err = self.run_grade("--tree", d, "--lab", "1")
+        self.assertEqual(rc, 2)
+        self.assertEqual(len(err), 1)
+        self.assertIn("not a kernel tree", err[0])
+
+    def test_batch_needs_out(self):
+        rc, err = self.run_grade("--batch", "x")
+        self.assertEqual(rc, 2)
+        self.assertIn("--batch and --out go together", err[-1])
+
+    def test_unknown_test_name(self):
+        sys.path.insert(0, os.path.dirname(GRADE_PY))
+        import grade
+        tests = [fake_test("boot"), fake_test("printf", after=["boot"])]
+        with self.assertRaises(gradelib.GradeError) as cm:
+            grade.select(tests, "nosuch")
+        self.assertIn("no test named 'nosuch'", str(cm.exception))
+        self.assertEqual([t.name for t in grade.select(tests, "printf")], ["boot", "printf"])
+
+
+if __name__ == "__main__":
+    unittest.main()
