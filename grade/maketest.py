@@ -6,6 +6,7 @@ one line per check, then prints `N passed, N failed` as its last line:
 
   1. gradelib's own unit tests (no QEMU);
   2. the kernel builds without warnings with clang too (when clang is here);
+     the tools answer bad arguments in one line, with a non-zero exit;
   3. the solution tree passes every test of every lab (make grade);
   4. for each lab N that has grade/labN.py, the handout for lab N
        - is generated with no marker left and no file of a later lab,
@@ -67,12 +68,15 @@ def run(args, cwd=TOP, timeout=3600):
 
 def unit_tests(tally):
     suite = unittest.defaultTestLoader.discover(GRADE, pattern="test_*.py")
-    result = unittest.TextTestRunner(stream=open(os.devnull, "w"), verbosity=0).run(suite)
+    tests = list(iter_tests(suite))     # before run(), which empties the suite
+    with open(os.devnull, "w") as devnull:
+        result = unittest.TextTestRunner(stream=devnull, verbosity=0).run(suite)
     bad = {str(t): why for t, why in result.failures + result.errors}
-    n = result.testsRun
-    tally.check(n > 0, f"gradelib unit tests found ({n})")
-    for test in iter_tests(suite):
-        tally.check(str(test) not in bad, f"unit: {test}", bad.get(str(test), ""))
+    tally.check(tests and result.testsRun == len(tests),
+                f"gradelib unit tests found and run ({result.testsRun})")
+    for test in tests:
+        tally.check(str(test) not in bad, f"unit: {test.id().split('.', 1)[-1]}",
+                    bad.get(str(test), ""))
 
 
 def iter_tests(suite):
@@ -90,6 +94,40 @@ def clang_build(tally):
     rc, out = run(["make", "-s", "B=build-clang", "CC=clang", "build-clang/kernel",
                    "build-clang/disk.img"])
     tally.check(rc == 0, "the kernel builds with clang -Wall -Werror", out)
+
+
+def one_line_error(rc, out):
+    """A tool's answer to bad input: non-zero exit and one line naming it."""
+    lines = [l for l in out.splitlines() if l.strip() and not l.startswith("make: ***")]
+    return rc != 0 and len(lines) == 1
+
+
+def bad_input(tally, work):
+    """The tools answer bad arguments with one line and a non-zero exit."""
+    for var in ("ACCEL=foo", "CPUS=0", "CPUS=x", "MEM=lots", "LAB=9"):
+        rc, out = run(["make", "-s", "print-qemu", var])
+        tally.check(one_line_error(rc, out) and var.split("=")[0] in out,
+                    f"make {var} is refused in one line", out)
+    handout_py = os.path.join(TOP, "labs", "handout.py")
+    rc, out = run([sys.executable, handout_py, "9", os.path.join(work, "bad")])
+    tally.check(one_line_error(rc, out) and not os.path.exists(os.path.join(work, "bad")),
+                "make handout LAB=9 is refused in one line and writes nothing", out)
+    full = os.path.join(work, "full")
+    os.makedirs(full)
+    with open(os.path.join(full, "keep"), "w") as f:
+        f.write("mine\n")
+    rc, out = run([sys.executable, handout_py, "1", full])
+    tally.check(one_line_error(rc, out) and os.listdir(full) == ["keep"],
+                "the handout generator refuses a non-empty directory and leaves it alone", out)
+    mkdisk = os.path.join(TOP, "build", "mkdisk")
+    img = os.path.join(work, "disk.img")
+    rc, out = run([mkdisk, os.path.join(TOP, "build", "bootblock"), "/nonexistent", img])
+    tally.check(one_line_error(rc, out) and not os.path.exists(img)
+                and not os.path.exists(img + ".tmp"),
+                "mkdisk refuses a missing kernel in one line and leaves no image", out)
+    rc, out = run([sys.executable, os.path.join(GRADE, "grade.py"), "--test", "nosuch"])
+    tally.check(one_line_error(rc, out) and "nosuch" in out,
+                "make grade TEST=nosuch is refused in one line", out)
 
 
 def grade(tree, lab, json_path):
@@ -155,6 +193,7 @@ def main():
     clang_build(tally)
     work = tempfile.mkdtemp(prefix="kestrel-test-")
     try:
+        bad_input(tally, work)
         solution(tally, labs, work)
         for lab in labs:
             handout(tally, lab, work)
