@@ -107,11 +107,22 @@ def test(points, name, scored=True, after=()):
 
 ## Ports and timeouts ########################################################
 
+_ports_given = set()
+_ports_lock = threading.Lock()
+
+
 def free_port():
-    """A TCP port that is free on 127.0.0.1 right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that is free on 127.0.0.1 right now (the OS picks it), and
+    not one this grader handed out before: between our closing the socket
+    and QEMU binding the port, the OS could offer it to a parallel test."""
+    with _ports_lock:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _ports_given:
+                _ports_given.add(port)
+                return port
 
 
 def timeout_scale():

@@ -27,6 +27,9 @@ left out; INSTRUCTOR_ONLY files never go in. The Makefile's "LAB ?= 8" and
 
 The tree is written to a temporary directory beside DEST and renamed into
 place only when complete, so a failure never leaves a half-written handout.
+In Markdown files the marker lines are HTML comments, <!-- #if INSTRUCTOR -->,
+so that they don't show when the file is rendered.
+
 DEST must not exist or be empty, unless --force replaces it. Afterwards
 every file is checked for leftover markers.
 """
@@ -45,7 +48,10 @@ TEXT_SUFFIXES = (".py", ".sh", ".awk", ".tmpl", ".md", ".txt", "")
 INSTRUCTOR_ONLY = {"labs/handout.py", ".ci/run", "grade/maketest.py"}
 LAB_FILE = re.compile(r"^(labs/lab|grade/lab)(\d+)\.(md|py)$")
 MARKER = re.compile(r"^#(if (LAB|SOL) >= \d+|if INSTRUCTOR|else|endif)\b")
-LEFTOVER = re.compile(r"^\s*#\s*(if|elif|ifdef|ifndef)\b.*\b(LAB|SOL|INSTRUCTOR)\b")
+# In Markdown a marker line would render as a heading, so it is written as
+# an HTML comment there: <!-- #if INSTRUCTOR --> ... <!-- #endif -->
+MD_MARKER = re.compile(r"^<!-- (#(?:if (?:LAB|SOL) >= \d+|if INSTRUCTOR|else|endif)) -->$", re.M)
+LEFTOVER = re.compile(r"^\s*(<!--\s*)?#\s*(if|elif|ifdef|ifndef)\b.*\b(LAB|SOL|INSTRUCTOR)\b")
 HIDE = "\x01"   # prefix that hides a line from unifdef
 
 
@@ -107,6 +113,8 @@ def convert(path, data, lab):
         return data                       # binary: copied as it is
     if path.endswith(C_SUFFIXES):
         text = unifdef(text, lab, plain=False)
+    elif path.endswith(".md"):
+        text = unifdef(MD_MARKER.sub(r"\1", text), lab, plain=True)
     elif path == "Makefile" or path.endswith(TEXT_SUFFIXES):
         text = unifdef(text, lab, plain=True)
     if path == "Makefile":
