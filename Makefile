@@ -154,26 +154,34 @@ $(B)/disk.img: $(B)/bootblock $(B)/kernel $(B)/mkdisk
 # (-cpu host and -cpu max abort QEMU 7.2 under nested KVM on some hosts.)
 CPU_MODEL := qemu64,+smep,+smap,+pdpe1gb
 
-# Which accelerator: ACCEL if given, else the cached result of a test boot.
+# Which accelerator and CPU model: ACCEL if given (with CPU_MODEL as it is),
+# else the cached result of a test boot, build/accel, which holds one line
+# "ACCEL MODEL": under KVM, MODEL is CPU_MODEL less the features this host's
+# KVM cannot give a guest (QEMU would warn about each one at every boot).
 ifeq ($(ACCEL),)
-ACCEL_USED = $$(cat $(B)/accel)
+# (Read when a recipe runs, after build/accel has been made.)
+ACCEL_USED = $(word 1,$(shell cat $(B)/accel))
+CPU_USED = $(word 2,$(shell cat $(B)/accel))
 ACCEL_DEP := $(B)/accel
 else
 ACCEL_USED = $(ACCEL)
+CPU_USED = $(CPU_MODEL)
 ACCEL_DEP :=
 endif
 
 DISK ?= $(B)/disk.img
 
-# $(call qemu_cmd,command line): QEMU's arguments for booting the kernel.
-# QEMU refuses an empty fw_cfg string, so no command line means no fw_cfg file.
-qemu_cmd = $(QEMU) -machine pc -cpu $(CPU_MODEL) -smp $(CPUS) -m $(MEM) \
+# $(call qemu_cmd,command line,cpu model): QEMU's arguments for booting the
+# kernel. QEMU refuses an empty fw_cfg string, so no command line means no
+# fw_cfg file.
+qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM) \
 	-no-reboot -drive file=$(DISK),format=raw,if=ide,index=0,media=disk \
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
-$(B)/accel: | $(B)/disk.img
-	@tools/probe-accel.sh $(call qemu_cmd,test=probe) -display none -serial stdio -monitor none >$@.tmp
+$(B)/accel: tools/probe-accel.sh | $(B)/disk.img
+	@tools/probe-accel.sh $(CPU_MODEL) $(call qemu_cmd,test=probe,PROBE_CPU) \
+	  -display none -serial stdio -monitor none >$@.tmp
 	@mv $@.tmp $@
 
 # GDBPORT: chosen once per checkout (tools/freeport.py), evaluated only
@@ -190,8 +198,10 @@ qemu-gdb: all $(ACCEL_DEP) .gdbinit
 	@echo "*** QEMU waits for GDB on port $(GDBPORT): run 'make gdb' in another terminal. Ctrl-A X quits."
 	$(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic -S -gdb tcp:127.0.0.1:$(GDBPORT)
 
-.gdbinit: .gdbinit.tmpl .gdbport
-	sed "s/@GDBPORT@/$(GDBPORT)/g" $< >$@
+# Written afresh every time, so that a GDBPORT given on the command line
+# reaches .gdbinit too.
+.gdbinit: .gdbinit.tmpl .gdbport always
+	@sed "s/@GDBPORT@/$(GDBPORT)/g" $< >$@.tmp && mv $@.tmp $@
 
 .gdbport:
 	@python3 tools/freeport.py $@ >/dev/null
@@ -223,7 +233,7 @@ grade: all $(ACCEL_DEP)
 clean:
 	rm -rf $(B) .gdbinit
 
-.PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade clean
+.PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade clean always
 
 #if INSTRUCTOR
 ## Instructors only (left out of handouts) ###################################

@@ -235,15 +235,16 @@ fi
 
 ## build/accel: the Makefile's cached decision
 if [ -f build/accel ]; then
-  accel=$(cat build/accel)
+  accel=$(cut -d' ' -f1 build/accel)
+  model=$(cut -s -d' ' -f2 build/accel)
   kvm_usable=no
   [ -r /dev/kvm ] && [ -w /dev/kvm ] && kvm_usable=yes
   case "$accel/$kvm_usable" in
-    kvm/yes) ok "build/accel says kvm: QEMU runs with KVM" ;;
+    kvm/yes) ok "build/accel says kvm: QEMU runs with KVM, CPU model $model (what this host's KVM offers)" ;;
     kvm/no) problem "build/accel says kvm, but /dev/kvm is not usable now; fix: rm build/accel (the next make qemu tests again)" ;;
     tcg/yes) ok "build/accel says tcg although /dev/kvm is usable: a test boot under KVM failed before (rm build/accel to test again)" ;;
     tcg/no) ok "build/accel says tcg: QEMU emulates the CPU" ;;
-    *) problem "build/accel holds '$accel', not kvm or tcg; fix: rm build/accel" ;;
+    *) problem "build/accel holds '$(cat build/accel)', not 'kvm MODEL' or 'tcg MODEL'; fix: rm build/accel" ;;
   esac
 else
   ok "build/accel not made yet: the first make qemu or make grade tests KVM and writes it"
