@@ -215,7 +215,7 @@ class Qemu:
                     return m
                 if self._exited():
                     raise Fail(f"QEMU exited (status {self.proc.returncode}) before the kernel "
-                               f"printed /{pattern}/" + self._messages_note())
+                               f"printed /{pattern}/" + self.messages_note())
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Timeout(f"waited {limit:.0f} s for the kernel to print /{pattern}/")
@@ -227,7 +227,7 @@ class Qemu:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
-    def _messages_note(self):
+    def messages_note(self):
         msgs = [l for l in self.messages.splitlines()
                 if l.strip() and "host doesn't support requested feature" not in l]
         return "; QEMU said: " + " | ".join(msgs[:3]) if msgs else ""
@@ -349,9 +349,8 @@ class Context:
         qemu = self.qemus[-1]
         gdb = subprocess.Popen(argv, cwd=self.tree.path, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        reader = threading.Thread(target=lambda: self._gdb_out.append(gdb.stdout.read()),
-                                  daemon=True)
-        self._gdb_out = []
+        chunks = []
+        reader = threading.Thread(target=lambda: chunks.append(gdb.stdout.read()), daemon=True)
         reader.start()
         deadline = time.monotonic() + limit
         # Wait for GDB, but give up early if QEMU dies under it.
@@ -371,9 +370,9 @@ class Context:
             gdb.kill()
             gdb.wait()
         reader.join(timeout=5)
-        out = (self._gdb_out[0] if self._gdb_out else b"").decode(errors="replace")
+        out = b"".join(chunks).decode(errors="replace")
         if status is None and not qemu.running():
-            raise Fail(f"QEMU exited under GDB{qemu._messages_note()}\nGDB printed:\n{out}")
+            raise Fail(f"QEMU exited under GDB{qemu.messages_note()}\nGDB printed:\n{out}")
         if status is None:
             raise Timeout(f"GDB did not finish {'; '.join(commands)} in {limit:.0f} s"
                           f"\nGDB printed:\n{out}")
