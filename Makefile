@@ -171,16 +171,16 @@ endif
 
 DISK ?= $(B)/disk.img
 
-# $(call qemu_cmd,command line,cpu model): QEMU's arguments for booting the
-# kernel. QEMU refuses an empty fw_cfg string, so no command line means no
-# fw_cfg file.
+# $(call qemu_cmd,command line[,cpu model]): QEMU's arguments for booting
+# the kernel; the model defaults to CPU_USED. QEMU refuses an empty fw_cfg
+# string, so no command line means no fw_cfg file.
 qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM) \
 	-no-reboot -drive file=$(DISK),format=raw,if=ide,index=0,media=disk \
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
 $(B)/accel: tools/probe-accel.sh | $(B)/disk.img
-	@tools/probe-accel.sh $(CPU_MODEL) $(call qemu_cmd,test=probe,PROBE_CPU) \
+	@tools/probe-accel.sh $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
 	  -display none -serial stdio -monitor none >$@.tmp
 	@mv $@.tmp $@
 

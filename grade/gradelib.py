@@ -157,10 +157,9 @@ class Qemu:
     kept apart in self.messages.
     """
 
-    def __init__(self, argv, timeout, log=None):
+    def __init__(self, argv, timeout):
         self.argv = argv
         self.timeout = timeout
-        self.log = log
         self.output = ""
         self.messages = ""
         self.pos = 0                    # expect() searches from here
@@ -181,9 +180,6 @@ class Qemu:
                 if chunk:
                     text = chunk.decode(errors="replace").replace("\r", "")
                     setattr(self, field, getattr(self, field) + text)
-                    if self.log and field == "output":
-                        self.log.write(text)
-                        self.log.flush()
                 self.cond.notify_all()
             if not chunk:
                 return
@@ -307,10 +303,9 @@ class Tree:
 class Context:
     """What a test function receives: boot QEMU, run GDB, check things."""
 
-    def __init__(self, tree, test, verbose=False):
+    def __init__(self, tree, test):
         self.tree = tree
         self.test = test
-        self.verbose = verbose
         slow = tree.accel != "kvm"
         scale = timeout_scale()
         self.timeout = (TIMEOUT_TCG if slow else TIMEOUT_KVM) * scale
@@ -428,10 +423,10 @@ class Result:
         return "\n".join(parts)
 
 
-def run_test(tree, test, verbose=False):
+def run_test(tree, test):
     """Run one test; its Result. Never raises for the test's own failures."""
     start = time.monotonic()
-    t = Context(tree, test, verbose)
+    t = Context(tree, test)
     status, message = PASS, ""
     try:
         test.func(t)

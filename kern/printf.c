@@ -164,7 +164,8 @@ halt_forever(void)
 static int panicking;   // set by the first panic, so a second one can't loop
 
 // Print "panic: " and the message, a backtrace of the caller's stack and
-// "panic: halted", and stop. The message should name its origin: panic("kalloc: out of memory").
+// "panic: halted", and stop. The message should name its origin:
+// panic("kalloc: out of memory").
 void
 panic(const char *fmt, ...)
 {

@@ -44,13 +44,14 @@ import tempfile
 
 NLABS = 8
 C_SUFFIXES = (".c", ".h", ".S", ".ld")
-TEXT_SUFFIXES = (".py", ".sh", ".awk", ".tmpl", ".md", ".txt", "")
+TEXT_SUFFIXES = (".py", ".sh", ".awk", ".tmpl", ".txt", "")
 INSTRUCTOR_ONLY = {"labs/handout.py", ".ci/run", "grade/maketest.py"}
 LAB_FILE = re.compile(r"^(labs/lab|grade/lab)(\d+)\.(md|py)$")
-MARKER = re.compile(r"^#(if (LAB|SOL) >= \d+|if INSTRUCTOR|else|endif)\b")
+MARKER_TEXT = r"#(?:if (?:LAB|SOL) >= \d+|if INSTRUCTOR|else|endif)"
+MARKER = re.compile(r"^" + MARKER_TEXT + r"\b")
 # In Markdown a marker line would render as a heading, so it is written as
 # an HTML comment there: <!-- #if INSTRUCTOR --> ... <!-- #endif -->
-MD_MARKER = re.compile(r"^<!-- (#(?:if (?:LAB|SOL) >= \d+|if INSTRUCTOR|else|endif)) -->$", re.M)
+MD_MARKER = re.compile(r"^<!-- (" + MARKER_TEXT + r") -->$", re.M)
 LEFTOVER = re.compile(r"^\s*(<!--\s*)?#\s*(if|elif|ifdef|ifndef)\b.*\b(LAB|SOL|INSTRUCTOR)\b")
 HIDE = "\x01"   # prefix that hides a line from unifdef
 

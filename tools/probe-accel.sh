@@ -3,13 +3,13 @@
 #
 #   tools/probe-accel.sh MODEL QEMU-COMMAND...    prints "kvm MODEL'" or "tcg MODEL"
 #
-# QEMU-COMMAND is the Makefile's full QEMU command line for the kernel,
-# without -accel, booting the kernel's "probe" self-test (which prints
-# "selftest: probe ok" and makes QEMU exit); the word PROBE_CPU in it stands
-# for the CPU model. KVM counts as usable only if that boot succeeds under
-# it: /dev/kvm can exist and still fail, e.g. nested virtualization that
-# rejects a CPU model or an MSR. Any failure falls back to TCG (plain
-# emulation: slower, same results) with a one-line notice on stderr.
+# QEMU-COMMAND is the Makefile's full QEMU command line for the kernel, with
+# -cpu MODEL and without -accel, booting the kernel's "probe" self-test
+# (which prints "selftest: probe ok" and makes QEMU exit). KVM counts as
+# usable only if that boot succeeds under it: /dev/kvm can exist and still
+# fail, e.g. nested virtualization that rejects a CPU model or an MSR. Any
+# failure falls back to TCG (plain emulation: slower, same results) with a
+# one-line notice on stderr.
 #
 # Under KVM the guest gets only the CPU features the host's KVM offers, and
 # QEMU warns at every boot about each feature of MODEL it had to drop
@@ -25,18 +25,12 @@ fi
 model=$1 asked=$1
 shift
 
-# run ACCEL MODEL: boot the probe; its output in $out.
-run() {
-  accel=$1 cpu=$2
-  shift 2
-  set --
-  for arg in $argv; do
-    [ "$arg" = PROBE_CPU ] && arg=$cpu
-    set -- "$@" "$arg"
-  done
-  # -snapshot: the probe never writes the disk, nor needs its write lock
-  # (a make qemu in another terminal may hold it).
-  out=$(timeout 30 "$@" -accel "$accel" -snapshot 2>&1 </dev/null)
+# kvm_boot QEMU-COMMAND... [-cpu MODEL']: boot the probe under KVM (a later
+# -cpu overrides the command's own); its output in $out. -snapshot: the
+# probe never writes the disk, nor needs its write lock (a make qemu
+# elsewhere may hold it).
+kvm_boot() {
+  out=$(timeout 30 "$@" -accel kvm -snapshot 2>&1 </dev/null)
 }
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
@@ -45,10 +39,7 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   exit 0
 fi
 
-# Keep the command as words for run(); the Makefile's arguments have no
-# spaces except the fw_cfg string, which for the probe is "test=probe".
-argv="$*"
-run kvm "$model"
+kvm_boot "$@"
 if ! printf '%s\n' "$out" | grep -q "selftest: probe ok"; then
   why=$(printf '%s\n' "$out" | grep -v "^$\|requested feature" | head -n 1)
   echo "accel: a test boot under KVM failed (${why:-no output}); using TCG (plain emulation, slower)" >&2
@@ -65,7 +56,7 @@ for f in $dropped; do
   esac
 done
 # Check that the trimmed model boots too, and without warnings.
-run kvm "$model"
+kvm_boot "$@" -cpu "$model"
 if printf '%s\n' "$out" | grep -q "selftest: probe ok"; then
   echo "kvm $model"
 else
