@@ -21,7 +21,7 @@
 # tools/setup.sh on first use, with apt-get.
 
 # The lab this tree is. The instructors' tree holds every lab, solved; the
-# handout generator (labs/handout.py) sets both numbers for a handout.
+# handout generator (instructor/handout.py) sets both numbers for a handout.
 LAB ?= 8
 SOL ?= $(LAB)
 
@@ -240,13 +240,13 @@ clean:
 
 # make handout LAB=n [DEST=dir] [FORCE=1]: write lab n's handout.
 handout:
-	@python3 labs/handout.py $(LAB) $(or $(DEST),handout-lab$(LAB)) $(if $(FORCE),--force)
+	@python3 instructor/handout.py $(LAB) $(or $(DEST),handout-lab$(LAB)) $(if $(FORCE),--force)
 
 # make test: gradelib's own tests, the solution's grade, a clang build, and
 # every lab's handout: it builds, boots, passes the earlier labs' tests and
 # fails every scored test of its own lab.
 test: all $(ACCEL_DEP)
-	@python3 grade/maketest.py
+	@python3 instructor/maketest.py
 
 .PHONY: handout test
 #endif

@@ -31,8 +31,9 @@ import tempfile
 import time
 import unittest
 
-GRADE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(GRADE)
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+GRADE = os.path.join(TOP, "grade")
 
 
 class Tally:
@@ -67,7 +68,7 @@ def run(args, cwd=TOP, timeout=3600):
 
 
 def unit_tests(tally):
-    suite = unittest.defaultTestLoader.discover(GRADE, pattern="test_*.py")
+    suite = unittest.defaultTestLoader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     tests = list(iter_tests(suite))     # before run(), which empties the suite
     with open(os.devnull, "w") as devnull:
         result = unittest.TextTestRunner(stream=devnull, verbosity=0).run(suite)
@@ -108,7 +109,7 @@ def bad_input(tally, work):
         rc, out = run(["make", "-s", "print-qemu", var])
         tally.check(one_line_error(rc, out) and var.split("=")[0] in out,
                     f"make {var} is refused in one line", out)
-    handout_py = os.path.join(TOP, "labs", "handout.py")
+    handout_py = os.path.join(HERE, "handout.py")
     rc, out = run([sys.executable, handout_py, "9", os.path.join(work, "bad")])
     tally.check(one_line_error(rc, out) and not os.path.exists(os.path.join(work, "bad")),
                 "make handout LAB=9 is refused in one line and writes nothing", out)
@@ -162,7 +163,7 @@ def solution(tally, labs, work):
 
 def handout(tally, lab, work):
     dest = os.path.join(work, f"lab{lab}")
-    rc, out = run([sys.executable, os.path.join(TOP, "labs", "handout.py"), str(lab), dest])
+    rc, out = run([sys.executable, os.path.join(HERE, "handout.py"), str(lab), dest])
     if not tally.check(rc == 0, f"lab {lab} handout is generated", out):
         return
     later = [p for p in glob.glob(os.path.join(dest, "*", "lab*.*"))

@@ -1,7 +1,7 @@
 """gradelib's own tests: what can be checked without QEMU.
 
-Run by `make test` (grade/maketest.py), or alone:
-    python3 -m unittest discover -s grade -p 'test_*.py'
+Run by `make test` (instructor/maketest.py), or alone:
+    python3 -m unittest discover -s instructor -p 'test_*.py'
 
 A stand-in for QEMU is a small Python program that prints what a kernel
 would, so pattern matching, TIMEOUT and exit handling are checked for real,
@@ -16,11 +16,12 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+GRADE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "grade")
+sys.path.insert(0, GRADE_DIR)
 import gradelib                                     # noqa: E402
 from gradelib import Fail, Timeout, Qemu, Result, Test, PASS, FAIL, TIMEOUT   # noqa: E402
 
-GRADE_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grade.py")
+GRADE_PY = os.path.join(GRADE_DIR, "grade.py")
 
 
 def fake_qemu(script, timeout=5):
