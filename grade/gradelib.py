@@ -522,3 +522,43 @@ def gradescope_report(results, seconds):
                   f"{sum(r.status != PASS for r in results)} failed",
         "tests": tests,
     }
+
+
+## Lab ownership (labs/manifest) ##################################################
+
+class Manifest:
+    """labs/manifest: the lab each file arrives with, and the files each
+    lab's students edit. See the comment at the top of that file."""
+
+    def __init__(self, top):
+        self.new = {}           # path -> the lab it arrives with
+        self.edit = {}          # lab -> [paths its students edit]
+        self.lines = []         # (lab or None, line), for the handout generator
+        path = os.path.join(top, "labs", "manifest")
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as e:
+            raise GradeError(f"cannot read {path}: {e.strerror}")
+        for n, line in enumerate(text.splitlines(keepends=True), 1):
+            words = line.split()
+            if not words or words[0].startswith("#"):
+                self.lines.append((None, line))
+                continue
+            if len(words) < 3 or words[0] not in ("new", "edit") or not words[1].isdigit():
+                raise GradeError(f"labs/manifest:{n}: expected 'new N PATH...' or 'edit N PATH...'")
+            lab = int(words[1])
+            self.lines.append((lab, line))
+            for p in words[2:]:
+                if words[0] == "new":
+                    self.new[p] = lab
+                else:
+                    self.edit.setdefault(lab, []).append(p)
+
+    def lab_of(self, path):
+        """The lab that path arrives with (1 unless the manifest says)."""
+        return self.new.get(path, 1)
+
+    def student_files(self, lab):
+        """The files a student of lab edits, answers file included."""
+        return self.edit.get(lab, []) + [f"answers-lab{lab}.txt"]
