@@ -5,6 +5,7 @@
 #   make qemu-gdb     the same, but QEMU waits for GDB on GDBPORT
 #   make gdb          attach GDB (in another terminal) with the kernel's symbols
 #   make grade        grade this lab and every earlier one
+#   make handin       the files you hand in, as handin-labN.tar.gz
 #   make doctor       check the tools, QEMU, GDB, KVM and ports
 #   make clean        remove what the build made
 #
@@ -16,25 +17,44 @@
 #   GDBPORT GDB port; by default a port that was free when first chosen,
 #           remembered in .gdbport so that make qemu-gdb and make gdb agree
 #   CC      gcc (default) or clang
+#   TOOLPREFIX  prefix of a cross toolchain (x86_64-elf- when one is on PATH)
+#   V=1     show the full commands
 #
 # The tools (QEMU, GDB, unifdef, a 32-bit capable gcc) are installed by
 # tools/setup.sh on first use, with apt-get.
 
-# The lab this tree is. The instructors' tree holds every lab, solved; the
-# handout generator (instructor/handout.py) sets both numbers for a handout.
+# The lab this tree is: labs before LAB finished, LAB's own code solved if
+# SOL >= LAB, else its stubs.
+#if INSTRUCTOR
+# The instructors' tree holds every lab, solved; the handout generator
+# (instructor/handout.py) sets both numbers for a handout.
+#endif
 LAB ?= 8
 SOL ?= $(LAB)
 
 B := build
 
+# A cross toolchain (Homebrew's x86_64-elf-gcc on macOS, say) is used when
+# one is on PATH; TOOLPREFIX= (empty) forces the host's own tools.
+TOOLPREFIX ?= $(if $(shell command -v x86_64-elf-gcc 2>/dev/null),x86_64-elf-)
 ifeq ($(origin CC),default)
-CC := gcc
+CC := $(TOOLPREFIX)gcc
 endif
-LD      := ld
-OBJCOPY := objcopy
-NM      := nm
+LD      := $(TOOLPREFIX)ld
+OBJCOPY := $(TOOLPREFIX)objcopy
+NM      := $(TOOLPREFIX)nm
+GDB     := $(or $(shell command -v $(TOOLPREFIX)gdb 2>/dev/null),gdb)
+HOSTCC  := cc
 QEMU    := qemu-system-x86_64
-GDB     := gdb
+
+# Short build lines ("CC kern/main.c"); V=1 shows the commands themselves.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
 
 CPUS ?= 2
 MEM  ?= 128M
@@ -76,8 +96,7 @@ KCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -DSOL=$(SOL) \
 # The red zone would let interrupts clobber a leaf function's locals; SSE
 # registers are user state the kernel must not touch; frame pointers and no
 # tail calls keep every frame visible to backtrace() and GDB.
-KLDFLAGS := -m elf_x86_64 -nostdlib -z max-page-size=4096 -z noexecstack \
-	--no-warn-rwx-segments
+KLDFLAGS := -m elf_x86_64 -nostdlib -z max-page-size=4096 -z noexecstack
 
 BOOTCFLAGS := -std=gnu11 -Os -g $(WARN) -MD -m32 -march=i686 -ffreestanding \
 	-nostdinc -fno-pic -fno-pie -fno-stack-protector -mno-mmx -mno-sse \
@@ -85,8 +104,11 @@ BOOTCFLAGS := -std=gnu11 -Os -g $(WARN) -MD -m32 -march=i686 -ffreestanding \
 
 HOSTCFLAGS := -std=gnu11 -O2 $(WARN) -MD
 
-KOBJS := $(addprefix $(B)/kern/, entry.o main.o uart.o printf.o string.o \
-	backtrace.o cmdline.o e820.o selftest.o)
+# The kernel's sources: every kern/*.c and kern/*.S but those that
+# labs/manifest says arrive with a lab after LAB. entry.S comes first.
+LATER := $(shell awk -v lab=$(LAB) '$$1 == "new" && $$2 > lab { for (i = 3; i <= NF; i++) print $$i }' labs/manifest)
+KSRCS := kern/entry.S $(filter-out kern/entry.S $(LATER),$(sort $(wildcard kern/*.c kern/*.S)))
+KOBJS := $(patsubst %,$(B)/%.o,$(basename $(KSRCS)))
 BOOTOBJS := $(B)/kern/boot/boot.o $(B)/kern/boot/bootmain.o
 
 all: $(B)/kernel $(B)/disk.img
@@ -95,55 +117,63 @@ $(B)/.tools-ok: tools/setup.sh
 	@tools/setup.sh
 	@mkdir -p $(B) && touch $@
 
-$(B)/kern/boot/%.o: kern/boot/%.c | $(B)/.tools-ok
+# Every object depends on this stamp of the flags, which changes only when
+# they do: "make LAB=1 SOL=0" after "make" rebuilds everything.
+$(B)/flags: always | $(B)/.tools-ok
+	@echo '$(CC) $(KCFLAGS) $(BOOTCFLAGS) $(LD) $(KSRCS)' >$@.$$$$; \
+	 cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv -f $@.$$$$ $@
+
+$(B)/kern/boot/%.o: kern/boot/%.c $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(BOOTCFLAGS) -c -o $@ $<
-$(B)/kern/boot/%.o: kern/boot/%.S | $(B)/.tools-ok
+	$(call say,CC,$<)$(CC) $(BOOTCFLAGS) -c -o $@ $<
+$(B)/kern/boot/%.o: kern/boot/%.S $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(BOOTCFLAGS) -c -o $@ $<
-$(B)/kern/%.o: kern/%.c | $(B)/.tools-ok
+	$(call say,AS,$<)$(CC) $(BOOTCFLAGS) -c -o $@ $<
+$(B)/kern/%.o: kern/%.c $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) -c -o $@ $<
-$(B)/kern/%.o: kern/%.S | $(B)/.tools-ok
+	$(call say,CC,$<)$(CC) $(KCFLAGS) -c -o $@ $<
+$(B)/kern/%.o: kern/%.S $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) -c -o $@ $<
+	$(call say,AS,$<)$(CC) $(KCFLAGS) -c -o $@ $<
 
 # Linker scripts go through the C preprocessor for memlayout.h's constants.
-$(B)/%.ld: %.ld kern/memlayout.h | $(B)/.tools-ok
+$(B)/%.ld: %.ld kern/memlayout.h $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) -E -P -x c -D__ASSEMBLER__ -I. -o $@ $<
+	$(call say,CPP,$<)$(CC) -E -P -x c -D__ASSEMBLER__ -I. -o $@ $<
 
-# The boot loader: stage 1 and stage 2 linked together at 0x7c00, then
-# turned into raw sectors.
+# The boot loader: stage 1 and stage 2 linked together at 0x7c00 (kept as
+# bootblock.elf for GDB's symbols), then turned into raw sectors.
 $(B)/bootblock: $(BOOTOBJS) $(B)/kern/boot/boot.ld
-	$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
-	$(OBJCOPY) -O binary $@.elf $@
+	$(call say,LD,$@)$(LD) -m elf_i386 -nostdlib -z noexecstack -T $(B)/kern/boot/boot.ld -o $@.elf $(BOOTOBJS)
+	$(Q)$(OBJCOPY) -O binary $@.elf $@
 
 # The kernel is linked twice. The first link has an empty symbol table;
 # nm lists its functions, kern/ksyms.awk turns the list into ksyms.S, and
 # the second link embeds that table for backtrace(). The table sits after
 # all code (kernel.ld), so no function moves between the links: the check
-# below compares the two links' code symbols to prove it.
+# below compares the two links' code symbols to prove it. Temporary files
+# carry the shell's PID ($$$$), so two builds at once cannot trip each other.
 $(B)/kernel: $(KOBJS) $(B)/kernel.ld kern/ksyms.awk
-	awk -f kern/ksyms.awk </dev/null >$(B)/ksyms0.S
-	$(CC) $(KCFLAGS) -c -o $(B)/ksyms0.o $(B)/ksyms0.S
-	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $@.pass1 $(KOBJS) $(B)/ksyms0.o
-	$(NM) -n $@.pass1 | awk -f kern/ksyms.awk >$(B)/ksyms.S
-	$(CC) $(KCFLAGS) -c -o $(B)/ksyms.o $(B)/ksyms.S
-	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $@.tmp $(KOBJS) $(B)/ksyms.o
-	@$(NM) -n $@.pass1 | grep ' [tT] ' >$@.syms1; $(NM) -n $@.tmp | grep ' [tT] ' >$@.syms2; \
-	 cmp -s $@.syms1 $@.syms2 || { echo "kernel: functions moved between the two links (see kernel.ld)"; exit 1; }
-	mv $@.tmp $@
+	$(call say,LD,$@)set -e; t=$@.$$$$; \
+	awk -f kern/ksyms.awk </dev/null >$$t.ksyms0.S; \
+	$(CC) $(KCFLAGS) -MF /dev/null -c -o $$t.ksyms0.o $$t.ksyms0.S; \
+	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $$t.pass1 $(KOBJS) $$t.ksyms0.o; \
+	$(NM) -n $$t.pass1 | awk -f kern/ksyms.awk >$$t.ksyms.S; \
+	$(CC) $(KCFLAGS) -MF /dev/null -c -o $$t.ksyms.o $$t.ksyms.S; \
+	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $$t $(KOBJS) $$t.ksyms.o; \
+	$(NM) -n $$t.pass1 | grep ' [tT] ' >$$t.syms1; $(NM) -n $$t | grep ' [tT] ' >$$t.syms2; \
+	cmp -s $$t.syms1 $$t.syms2 || { echo "kernel: functions moved between the two links (see kernel.ld)"; exit 1; }; \
+	rm -f $$t.*; mv $$t $@
 
 $(B)/mkdisk: mkfs/mkdisk.c kern/memlayout.h | $(B)/.tools-ok
 	@mkdir -p $(@D)
-	cc $(HOSTCFLAGS) -o $@ mkfs/mkdisk.c
+	$(call say,HOSTCC,$<)$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkdisk.c
 
 # The disk holds the kernel without debug information (GDB reads that from
 # build/kernel), which keeps the boot loader's reading short.
 $(B)/disk.img: $(B)/bootblock $(B)/kernel $(B)/mkdisk
-	$(OBJCOPY) --strip-debug $(B)/kernel $(B)/kernel.stripped
-	$(B)/mkdisk $(B)/bootblock $(B)/kernel.stripped $@
+	$(call say,MKDISK,$@)$(OBJCOPY) --strip-debug $(B)/kernel $@.$$$$.kernel && \
+	$(B)/mkdisk $(B)/bootblock $@.$$$$.kernel $@; st=$$?; rm -f $@.$$$$.kernel; exit $$st
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -181,8 +211,7 @@ qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM
 
 $(B)/accel: tools/probe-accel.sh | $(B)/disk.img
 	@tools/probe-accel.sh $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
-	  -display none -serial stdio -monitor none >$@.tmp
-	@mv $@.tmp $@
+	  -display none -serial stdio -monitor none >$@.$$$$ && mv $@.$$$$ $@
 
 # GDBPORT: chosen once per checkout (tools/freeport.py), evaluated only
 # when a rule needs it.
@@ -190,18 +219,28 @@ ifeq ($(origin GDBPORT),undefined)
 GDBPORT = $(eval GDBPORT := $(shell python3 tools/freeport.py .gdbport))$(GDBPORT)
 endif
 
+# $(call run_qemu,extra arguments): QEMU on this terminal. It runs with
+# -no-reboot, so a reset of the machine (a triple fault: the kernel never
+# resets it on purpose) ends QEMU with status 0, as Ctrl-A X does; but
+# Ctrl-A X prints "QEMU: Terminated", so a copy of the console tells the
+# two apart. (The kernel's own power-off gives an odd status.)
+run_qemu = @{ $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic $(1); \
+	  echo $$? >$(B)/qemu.status; } | tee $(B)/qemu.log; \
+	if [ "$$(cat $(B)/qemu.status)" = 0 ] && ! grep -q 'QEMU: Terminated' $(B)/qemu.log; then \
+	  echo "*** the machine reset: triple fault (QEMU runs with -no-reboot)"; exit 1; fi
+
 qemu: all $(ACCEL_DEP)
 	@echo "*** Booting with $(ACCEL_USED), $(CPUS) CPUs, $(MEM). Ctrl-A X quits QEMU."
-	$(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic
+	$(call run_qemu)
 
 qemu-gdb: all $(ACCEL_DEP) .gdbinit
 	@echo "*** QEMU waits for GDB on port $(GDBPORT): run 'make gdb' in another terminal. Ctrl-A X quits."
-	$(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic -S -gdb tcp:127.0.0.1:$(GDBPORT)
+	$(call run_qemu,-S -gdb tcp:127.0.0.1:$(GDBPORT))
 
 # Written afresh every time, so that a GDBPORT given on the command line
 # reaches .gdbinit too.
 .gdbinit: .gdbinit.tmpl .gdbport always
-	@sed "s/@GDBPORT@/$(GDBPORT)/g" $< >$@.tmp && mv $@.tmp $@
+	@sed "s/@GDBPORT@/$(GDBPORT)/g" $< >$@.$$$$ && mv $@.$$$$ $@
 
 .gdbport:
 	@python3 tools/freeport.py $@ >/dev/null
@@ -215,6 +254,10 @@ print-gdbport:
 print-lab:
 	@echo $(LAB)
 
+# make print-NM and so on: a variable's value, for the grader.
+print-%:
+	@echo '$($*)'
+
 # For the grader: the QEMU command, one argument per line, serial on stdio.
 # WAITGDB=1 makes QEMU wait for GDB on GDBPORT.
 print-qemu: $(ACCEL_DEP)
@@ -225,15 +268,24 @@ print-qemu: $(ACCEL_DEP)
 ## Checking ##################################################################
 
 doctor:
-	@tools/doctor.sh
+	@tools/setup.sh --check
 
 grade: all $(ACCEL_DEP)
 	@python3 grade/grade.py --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADEFLAGS)
 
+# make handin: this lab's files that you changed (labs/manifest says which)
+# and your answers, as handin-labN.tar.gz, for your course's hand-in.
+HANDIN = $(shell awk -v lab=$(LAB) '$$1 == "edit" && $$2 == lab { for (i = 3; i <= NF; i++) print $$i }' labs/manifest) answers-lab$(LAB).txt
+handin:
+	@[ $(SOL) -lt $(LAB) ] || { echo "handin: this tree is not a lab's handout (LAB=$(LAB), SOL=$(SOL))"; exit 1; }
+	@[ -s answers-lab$(LAB).txt ] || { echo "handin: write your answers to labs/lab$(LAB).md's questions in answers-lab$(LAB).txt first"; exit 1; }
+	@tar czf handin-lab$(LAB).tar.gz.$$$$ $(HANDIN) && mv handin-lab$(LAB).tar.gz.$$$$ handin-lab$(LAB).tar.gz
+	@echo "handin: wrote handin-lab$(LAB).tar.gz: $(HANDIN)"
+
 clean:
 	rm -rf $(B) .gdbinit
 
-.PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade clean always
+.PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade handin clean always
 
 #if INSTRUCTOR
 ## Instructors only (left out of handouts) ###################################
