@@ -17,6 +17,10 @@ Rules the grader keeps:
     as a wrong answer), with what the kernel printed until then.
   - Timeouts are generous and scale with the accelerator: TCG emulates the
     CPU and is slower than KVM. GRADE_TIMEOUT_SCALE=k multiplies them all.
+  - A kernel that prints no line within a short first deadline hangs at
+    boot: every test of that tree then fails at once, so a hanging kernel
+    costs seconds, not every test's full timeout. A QEMU's output is kept
+    up to OUTPUT_CAP bytes; a kernel that prints without end fails there.
   - Each QEMU gets its own copy of the disk image and its own GDB port,
     chosen free by the OS at run time, so tests can run side by side.
   - The QEMU command comes from the tree's own Makefile (`make print-qemu`),
@@ -27,10 +31,10 @@ Results: each test ends "pass", "FAIL" (a check failed, or QEMU stopped
 before printing what was expected) or "TIMEOUT".
 """
 
+import fcntl
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,11 +42,19 @@ import threading
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tools"))
+import freeport                                     # noqa: E402
+
 TIMEOUT_KVM = 20        # seconds a test waits for one expected output, KVM
 TIMEOUT_TCG = 60        # the same under TCG (plain emulation)
 GDB_TIMEOUT_KVM = 40    # seconds one GDB session may take, KVM
 GDB_TIMEOUT_TCG = 120
+BOOT_TIMEOUT_KVM = 5    # seconds the kernel has to print its first line, KVM
+BOOT_TIMEOUT_TCG = 15
 TAIL_LINES = 25         # lines of kernel output shown with a failure
+OUTPUT_CAP = 1 << 20    # bytes of one QEMU's output kept; the rest is dropped
+REPORT_CAP = 8000       # characters of one test's text in a JSON report
 
 PASS, FAIL, TIMEOUT = "pass", "FAIL", "TIMEOUT"
 
@@ -62,13 +74,14 @@ class GradeError(Exception):
 ## Declaring tests ##########################################################
 
 class Test:
-    def __init__(self, lab, points, name, scored, after, func):
+    def __init__(self, lab, points, name, scored, after, func, hidden=False):
         self.lab = lab
         self.points = points
         self.name = name
         self.scored = scored
         self.after = after
         self.func = func
+        self.hidden = hidden
         self.doc = (func.__doc__ or "").strip()
 
 
@@ -85,12 +98,15 @@ def _lab_of(func):
     return int(m.group(1))
 
 
-def test(points, name, scored=True, after=()):
+def test(points, name, scored=True, after=(), hidden=False):
     """Declare a test worth points, called name (unique across labs).
 
     scored=False marks a sanity check (max score 0), which may pass on the
     handout's stubs. after names tests that must pass first: if one fails,
-    this test is reported as failed without running.
+    this test is reported as failed without running. hidden=True: Gradescope
+    shows the test to students only once grades are published (declare such
+    a test between "#if INSTRUCTOR" and "#endif" lines to keep it out of
+    handouts too).
     """
     after = (after,) if isinstance(after, str) else tuple(after)
 
@@ -100,7 +116,8 @@ def test(points, name, scored=True, after=()):
         for dep in after:
             if not any(t.name == dep for t in TESTS):
                 raise GradeError(f"test {name}: 'after' names {dep}, which is not declared before it")
-        TESTS.append(Test(_lab_of(func), points if scored else 0, name, scored, after, func))
+        TESTS.append(Test(_lab_of(func), points if scored else 0, name, scored, after, func,
+                          hidden))
         return func
     return register
 
@@ -117,9 +134,7 @@ def free_port():
     and QEMU binding the port, the OS could offer it to a parallel test."""
     with _ports_lock:
         while True:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+            port = freeport.free_port()
             if port not in _ports_given:
                 _ports_given.add(port)
                 return port
@@ -135,6 +150,16 @@ def timeout_scale():
     if not scale > 0:
         raise GradeError(f"GRADE_TIMEOUT_SCALE={text!r} is not a positive number")
     return scale
+
+
+def first_error(text):
+    """The first line of a build's output that reports an error (a
+    compiler's "error:", make's "***"), else its last line; "" if empty."""
+    lines = [l for l in text.splitlines() if l.strip()]
+    for l in lines:
+        if re.search(r"\berror\b|\*\*\*", l, re.I):
+            return l.strip()
+    return lines[-1].strip() if lines else ""
 
 
 def tail(text, n=TAIL_LINES):
@@ -153,17 +178,24 @@ class Qemu:
     """A running QEMU whose serial console is this object's pipe.
 
     A reader thread appends everything QEMU prints to self.output ("\\r\\n"
-    folded to "\\n"); expect() waits on it. QEMU's own messages (stderr) are
-    kept apart in self.messages.
+    folded to "\\n"), up to OUTPUT_CAP bytes; expect() waits on it. QEMU's own
+    messages (stderr) are kept apart in self.messages. boot_timeout: seconds
+    the kernel has to print its first line (None: no such deadline, for a
+    QEMU that waits for GDB). tree: an object whose attribute hang, once a
+    string, says why every wait on that tree fails at once.
     """
 
-    def __init__(self, argv, timeout):
+    def __init__(self, argv, timeout, boot_timeout=None, tree=None):
         self.argv = argv
         self.timeout = timeout
+        self.boot_timeout = boot_timeout
+        self.tree = tree
         self.output = ""
         self.messages = ""
+        self.flooded = False            # output went over OUTPUT_CAP
         self.pos = 0                    # expect() searches from here
         self.cond = threading.Condition()
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, "output"),
@@ -175,11 +207,16 @@ class Qemu:
 
     def _read(self, pipe, field):
         while True:
-            chunk = os.read(pipe.fileno(), 4096)
+            chunk = os.read(pipe.fileno(), 65536)
             with self.cond:
                 if chunk:
                     text = chunk.decode(errors="replace").replace("\r", "")
-                    setattr(self, field, getattr(self, field) + text)
+                    kept = getattr(self, field)
+                    room = OUTPUT_CAP - len(kept)
+                    if len(text) > room:
+                        text = text[:max(room, 0)]
+                        self.flooded = self.flooded or field == "output"
+                    setattr(self, field, kept + text)
                 self.cond.notify_all()
             if not chunk:
                 return
@@ -190,6 +227,30 @@ class Qemu:
     def _exited(self):
         """True once QEMU has exited and both pipes are drained."""
         return self.proc.poll() is not None and not any(r.is_alive() for r in self.readers)
+
+    def exit_note(self):
+        """Why QEMU is gone. It runs with -no-reboot and tests never quit it,
+        so status 0 is a reset of the machine; the kernel's own power-off
+        (isa-debug-exit) gives an odd status."""
+        if self.proc.returncode == 0:
+            return "the machine reset: triple fault (QEMU runs with -no-reboot)"
+        return f"QEMU exited (status {self.proc.returncode})"
+
+    def hang_check(self):
+        """Fail at once if this tree's kernel is known to hang at boot, or if
+        this boot has printed no line within its boot deadline (which marks
+        the tree)."""
+        hang = getattr(self.tree, "hang", None)
+        if hang:
+            raise Fail(f"not waited for: {hang}")
+        if self.boot_timeout is None or re.search(r"\S.*\n", self.output):
+            self.boot_timeout = None    # it has booted: no need to look again
+            return
+        if time.monotonic() - self.started > self.boot_timeout:
+            hang = f"the kernel printed no line in the first {self.boot_timeout:.0f} s: it hangs at boot"
+            if self.tree is not None:
+                self.tree.hang = hang
+            raise Timeout(hang)
 
     def expect(self, pattern, timeout=None, partial=False):
         """Wait until pattern (a regex, multiline) matches output not yet
@@ -209,9 +270,13 @@ class Qemu:
                 if m:
                     self.pos = m.end()
                     return m
+                if self.flooded:
+                    raise Fail(f"the kernel printed over {OUTPUT_CAP} bytes without "
+                               f"printing /{pattern}/")
                 if self._exited():
-                    raise Fail(f"QEMU exited (status {self.proc.returncode}) before the kernel "
-                               f"printed /{pattern}/" + self.messages_note())
+                    raise Fail(f"{self.exit_note()} before the kernel printed /{pattern}/"
+                               + self.messages_note())
+                self.hang_check()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Timeout(f"waited {limit:.0f} s for the kernel to print /{pattern}/")
@@ -251,6 +316,7 @@ class Tree:
         if not os.path.isfile(os.path.join(self.path, "Makefile")):
             raise GradeError(f"{path} is not a kernel tree (no Makefile)")
         self.accel = None
+        self.hang = None        # why this tree's kernel hangs at boot, once seen
         self._symbols = None
         self.lock = threading.Lock()
 
@@ -260,16 +326,20 @@ class Tree:
                            stdin=subprocess.DEVNULL, capture_output=True)
         out = r.stdout.decode(errors="replace")
         if r.returncode != 0:
-            err = (r.stderr.decode(errors="replace") + out).strip().splitlines()
+            err = first_error(out + r.stderr.decode(errors="replace"))
             raise GradeError(f"make {' '.join(args)} failed in {self.path}: "
-                             + (err[-1] if err else f"status {r.returncode}"))
+                             + (err or f"status {r.returncode}"))
         return out
 
     def prepare(self):
         """Build the kernel and settle the accelerator, once, before any test:
-        tests run in parallel and must not race to build."""
-        self.make("all")
-        argv = self.make("print-qemu").splitlines()
+        tests run in parallel and must not race to build. A lock on
+        build/.grade-lock keeps two graders of one tree from building at once."""
+        os.makedirs(os.path.join(self.path, "build"), exist_ok=True)
+        with open(os.path.join(self.path, "build", ".grade-lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.make("all")
+            argv = self.make("print-qemu").splitlines()
         self.accel = argv[argv.index("-accel") + 1] if "-accel" in argv else "tcg"
 
     def qemu_argv(self, kargs, disk, gdbport=None):
@@ -283,11 +353,15 @@ class Tree:
         with open(os.path.join(self.path, ".gdbinit.tmpl")) as f:
             return f.read().replace("@GDBPORT@", str(port))
 
+    def tool(self, var):
+        """The program the Makefile uses as var (NM, GDB: TOOLPREFIX may change it)."""
+        return self.make(f"print-{var}").strip()
+
     def kernel_symbols(self):
         """(address, size, name) of every function in build/kernel, from nm."""
         with self.lock:
             if self._symbols is None:
-                r = subprocess.run(["nm", "-S", "--defined-only", "build/kernel"], cwd=self.path,
+                r = subprocess.run([self.tool("NM"), "-S", "--defined-only", "build/kernel"], cwd=self.path,
                                    capture_output=True, check=True)
                 syms = []
                 for line in r.stdout.decode().splitlines():
@@ -310,6 +384,7 @@ class Context:
         scale = timeout_scale()
         self.timeout = (TIMEOUT_TCG if slow else TIMEOUT_KVM) * scale
         self.gdb_timeout = (GDB_TIMEOUT_TCG if slow else GDB_TIMEOUT_KVM) * scale
+        self.boot_timeout = (BOOT_TIMEOUT_TCG if slow else BOOT_TIMEOUT_KVM) * scale
         self.tmp = tempfile.mkdtemp(prefix=f"kestrel-{test.name}-")
         self.qemus = []
         self.gdbport = None
@@ -322,7 +397,8 @@ class Context:
         port = None
         if gdb:
             port = self.gdbport = free_port()
-        q = Qemu(self.tree.qemu_argv(kargs, disk, port), self.timeout)
+        q = Qemu(self.tree.qemu_argv(kargs, disk, port), self.timeout,
+                 None if gdb else self.boot_timeout, self.tree)
         self.qemus.append(q)
         return q
 
@@ -337,7 +413,7 @@ class Context:
         limit = timeout if timeout is not None else self.gdb_timeout
         # GDB retries a refused connection until connect-timeout: QEMU may not
         # be listening yet when GDB starts.
-        argv = ["gdb", "-q", "-nx", "-batch",
+        argv = [self.tree.tool("GDB"), "-q", "-nx", "-batch",
                 "-iex", f"set tcp connect-timeout {int(limit)}", "-x", init]
         for c in commands:
             argv += ["-ex", c]
@@ -348,8 +424,9 @@ class Context:
         reader = threading.Thread(target=lambda: chunks.append(gdb.stdout.read()), daemon=True)
         reader.start()
         deadline = time.monotonic() + limit
-        # Wait for GDB, but give up early if QEMU dies under it.
-        while gdb.poll() is None and time.monotonic() < deadline:
+        # Wait for GDB, but give up early if QEMU dies under it, or if
+        # another test found that this tree's kernel hangs at boot.
+        while gdb.poll() is None and time.monotonic() < deadline and not self.tree.hang:
             if not qemu.running():
                 try:
                     gdb.wait(timeout=2)
@@ -367,7 +444,9 @@ class Context:
         reader.join(timeout=5)
         out = b"".join(chunks).decode(errors="replace")
         if status is None and not qemu.running():
-            raise Fail(f"QEMU exited under GDB{qemu.messages_note()}\nGDB printed:\n{out}")
+            raise Fail(f"{qemu.exit_note()} under GDB{qemu.messages_note()}\nGDB printed:\n{out}")
+        if status is None and self.tree.hang:
+            raise Fail(f"not waited for: {self.tree.hang}\nGDB printed:\n{out}")
         if status is None:
             raise Timeout(f"GDB did not finish {'; '.join(commands)} in {limit:.0f} s"
                           f"\nGDB printed:\n{out}")
@@ -497,8 +576,17 @@ def run_tests(tree, tests, jobs, on_result):
 
 ## Reports ##########################################################################
 
+def clip(text, cap=REPORT_CAP):
+    """text cut to cap characters: its head and its tail, with a note between."""
+    if len(text) <= cap:
+        return text
+    half = cap // 2
+    return f"{text[:half]}\n... ({len(text) - 2 * half} characters left out) ...\n{text[-half:]}"
+
+
 def gradescope_report(results, seconds):
-    """Results as Gradescope's autograder reads them (results.json)."""
+    """Results as Gradescope's autograder reads them (results.json). Each
+    test's text is clipped to REPORT_CAP characters, which bounds the file."""
     tests = []
     for i, r in enumerate(results, 1):
         text = f"{r.status}: {r.test.name}"
@@ -511,7 +599,8 @@ def gradescope_report(results, seconds):
             "score": r.score,
             "max_score": r.test.points,
             "status": "passed" if r.status == PASS else "failed",
-            "output": text,
+            "output": clip(text),
+            "visibility": "after_published" if r.test.hidden else "visible",
             "extra_data": {"lab": r.test.lab, "scored": r.test.scored, "result": r.status,
                            "seconds": round(r.seconds, 2)},
         })
