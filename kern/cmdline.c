@@ -37,7 +37,8 @@ struct option {
 
 static const struct option known_options[] = {
   { "test", "run the named kernel self-test (selftest.c)" },
-  { "seed", "a number for the printf self-test to format" },
+  { "seed", "a number that varies a self-test (printf, backtrace, bt_corrupt, bt_deep)" },
+  { "addrs", "addresses for the ksym_lookup self-test: hexadecimal, separated by ':'" },
 };
 
 static char cmdline[CMDLINE_MAX];

@@ -11,8 +11,9 @@ struct ksym {
   uint64 addr;          // start address of the function
   const char *name;
 };
-void          backtrace(uint64 rbp);
+void          backtrace(uint64 rbp, uint64 lo, uint64 hi);
 const char   *ksym_lookup(uint64 addr, uint64 *offset);
+void          stack_bounds(uint64 sp, uint64 *lo, uint64 *hi);
 
 // cmdline.c
 void          cmdline_init(void);

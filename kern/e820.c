@@ -7,6 +7,12 @@
 // ranges may be listed in any order. Lab 1 prints the map and sums the
 // usable memory for the boot banner; lab 2's page allocator takes its
 // free pages from the usable ranges.
+//
+// ACPI 3.0 BIOSes return 24-byte entries whose last word holds attributes:
+// an entry whose bit 0 (E820_ATTR_VALID) is clear must be ignored. Older
+// BIOSes return 20 bytes and leave that word alone; stage 1 presets it to
+// E820_ATTR_VALID before each call, so their entries all count as valid.
+// Every function here skips the invalid ones.
 
 #include "types.h"
 #include "memlayout.h"
@@ -26,6 +32,7 @@ struct e820_entry {
 };
 
 _Static_assert(sizeof(struct e820_entry) == E820_ENTRY_SIZE, "e820 entry layout");
+_Static_assert(__builtin_offsetof(struct e820_entry, attrs) == E820_ATTRS, "e820 attrs offset");
 
 static const char *
 type_name(uint32 type)
@@ -50,17 +57,31 @@ e820_entries(uint32 *count)
   return (struct e820_entry *)P2V(E820_ENTRIES);
 }
 
+// Does the entry count? Not if the BIOS marked it invalid (see the top).
+static int
+e820_valid(struct e820_entry *e)
+{
+  return (e->attrs & E820_ATTR_VALID) != 0;
+}
+
 void
 e820_print(void)
 {
-  uint32 count;
+  uint32 count, ignored = 0;
   struct e820_entry *e = e820_entries(&count);
 
   if (count == 0)
     printf("e820: the BIOS gave no memory map\n");
-  for (uint32 i = 0; i < count; i++)
+  for (uint32 i = 0; i < count; i++) {
+    if (!e820_valid(&e[i])) {
+      ignored++;
+      continue;
+    }
     printf("e820: [mem %p-%p] %s\n", (void *)e[i].base,
            (void *)(e[i].base + e[i].length - 1), type_name(e[i].type));
+  }
+  if (ignored)
+    printf("e820: %u entries marked invalid by the BIOS, ignored\n", ignored);
 }
 
 // Total bytes of usable RAM.
@@ -72,7 +93,7 @@ e820_usable_bytes(void)
   uint64 total = 0;
 
   for (uint32 i = 0; i < count; i++)
-    if (e[i].type == E820_USABLE)
+    if (e820_valid(&e[i]) && e[i].type == E820_USABLE)
       total += e[i].length;
   return total;
 }

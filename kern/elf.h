@@ -10,7 +10,6 @@
 #include "types.h"
 
 #define ELF_MAGIC   0x464c457f  // "\x7fELF" read as a little-endian word
-#define ELF_CLASS64 2           // e_ident[4]: 64-bit objects
 #define EM_X86_64   62          // e_machine of x86-64 code
 #define PT_LOAD     1           // a program header that describes a segment to load
 

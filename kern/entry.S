@@ -47,11 +47,13 @@ entry32:
   movl    $PHYS(boot_pml4), %eax
   movl    %eax, %cr3
 
-  // EFER.LME asks for long mode once paging is enabled; EFER.NXE lets page
-  // tables mark pages no-execute (used from lab 2 on).
+  // EFER.LME asks for long mode once paging is enabled. (EFER.NXE, which
+  // makes page tables' no-execute bit mean something, waits for lab 2: not
+  // every CPU has NX, and only CPUID can say so. No boot page table entry
+  // sets that bit, so nothing here depends on it.)
   movl    $MSR_EFER, %ecx
   rdmsr
-  orl     $(EFER_LME | EFER_NXE), %eax
+  orl     $EFER_LME, %eax
   wrmsr
 
   // CR0.PG turns paging on, and with EFER.LME set the CPU enters long mode
@@ -106,14 +108,15 @@ entry64_high:
   hlt
   jmp     1b
 
-// The boot GDT: null, 64-bit kernel code, kernel data.
-// Code: present, DPL 0, execute/read, L=1 (64-bit). Data: present, writable.
+// The boot GDT: null, 64-bit kernel code, kernel data (mmu.h names the
+// bits). Code: present, DPL 0, execute/read, L=1 (64-bit). Data: present,
+// writable. Base and limit are ignored in 64-bit mode: zero.
 .section .rodata
 .p2align 3
 boot_gdt:
-  .quad   0
-  .quad   0x00209a0000000000                // SEG_KCODE
-  .quad   0x0000920000000000                // SEG_KDATA
+  .quad   0                                     // the null descriptor
+  .quad   SEG_DESC(0, 0, SEG_A_CODE, SEG_F_L)   // SEG_KCODE
+  .quad   SEG_DESC(0, 0, SEG_A_DATA, 0)         // SEG_KDATA
 boot_gdt_end:
 
 // lgdt in 32-bit mode reads a 32-bit base, in 64-bit mode a 64-bit base.

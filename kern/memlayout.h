@@ -68,13 +68,15 @@
 #define E820_MAP        0x5000      // uint32 count, uint32 pad, then entries
 #define E820_ENTRIES    (E820_MAP + 8)
 #define E820_ENTRY_SIZE 24          // base (8), length (8), type (4), attrs (4)
+#define E820_ATTRS      20          // offset of attrs (ACPI 3.0) in an entry
+#define E820_ATTR_VALID 1           // attrs bit 0: clear means "ignore this entry";
+                                    //   stage 1 presets it for 20-byte BIOSes
 #define E820_MAX        128         // entries that fit below 0x7000
 
 // The kernel image.
 #define KERNEL_PHYS     0x100000    // physical load address: 1 MiB
 #define KERNBASE        0xFFFFFFFF80000000  // virtual address of physical 0
 #define KERNEL_LOAD_LIMIT 0x1000000 // the image must end below 16 MiB physical
-#define KERNEL_SPACE    0xFFFF800000000000  // lowest address of the kernel half
 #define KSTACKSIZE      0x4000      // 16 KiB boot stack, below it a guard page
 
 // The boot stack sits at the very start of the image, so that its guard page
@@ -82,10 +84,9 @@
 #define BOOT_STACK_GUARD KERNEL_PHYS
 
 #ifndef __ASSEMBLER__
-// Physical to kernel-virtual and back, valid for physical memory below 1 GiB
-// while the boot page tables are in use.
+// Physical to kernel-virtual, valid for physical memory below 1 GiB while
+// the boot page tables are in use.
 #define P2V(pa) ((void *)((uint64)(pa) + KERNBASE))
-#define V2P(va) ((uint64)(va) - KERNBASE)
 #endif
 
 #endif

@@ -1,21 +1,20 @@
 // x86-64 paging, segmentation and control-register bits, one comment each.
 //
-// Included by C and by assembly (entry.S, boot.S), so only #defines here.
+// Included by C and by assembly (entry.S, boot.S), so only #defines here,
+// and every expression must mean the same to the C compiler and to the
+// assembler (no casts, no integer suffixes).
 
 #ifndef KERN_MMU_H
 #define KERN_MMU_H
 
-#define PGSIZE          4096        // bytes in a page
-#define PGSHIFT         12          // log2(PGSIZE)
+#define PGSHIFT         12          // log2 of a page's 4096 bytes
 #define PDSHIFT         21          // log2 of the 2 MiB a page-directory entry maps
 #define NPTENTRIES      512         // entries in every level of page table
 
 // Page-table entry bits (the same at every level unless noted).
 #define PTE_P           0x001       // present
 #define PTE_W           0x002       // writable
-#define PTE_U           0x004       // user may access
 #define PTE_PS          0x080       // page size: 2 MiB (PD) or 1 GiB (PDPT) page
-#define PTE_NX_HI       0x80000000  // no-execute is bit 63: bit 31 of the high word
 
 // Control register 0.
 #define CR0_PE          0x00000001  // protection enable: protected mode
@@ -24,16 +23,36 @@
 
 // Control register 4.
 #define CR4_PAE         0x00000020  // physical address extension (needed for long mode)
-#define CR4_OSFXSR      0x00000200  // the OS saves SSE state with FXSAVE
-#define CR4_SMEP        0x00100000  // supervisor mode execution prevention
-#define CR4_SMAP        0x00200000  // supervisor mode access prevention
 
 // The extended feature enable register, a model-specific register.
 #define MSR_EFER        0xC0000080
-#define EFER_SCE        0x001       // syscall/sysret enable
 #define EFER_LME        0x100       // long mode enable (takes effect with CR0.PG)
 #define EFER_LMA        0x400       // long mode active (read-only, set by the CPU)
-#define EFER_NXE        0x800       // no-execute bit in page tables is honoured
+
+// Segment descriptors: the 8-byte entries of a GDT. In 64-bit mode the CPU
+// ignores a code or data segment's base and limit; the access byte and the
+// L flag still matter. A descriptor's fields, low bit to high:
+//
+//   0-15 limit 0-15 | 16-39 base 0-23 | 40-47 access | 48-51 limit 16-19 |
+//   52-55 flags | 56-63 base 24-31
+//
+// Access byte bits.
+#define SEG_A_RW        0x02        // code: readable; data: writable
+#define SEG_A_X         0x08        // executable: a code segment
+#define SEG_A_S         0x10        // a code or data segment (not a system one)
+#define SEG_A_P         0x80        // present
+// DPL (bits 5-6) stays 0 everywhere in lab 1: every segment is the kernel's.
+#define SEG_A_CODE      (SEG_A_P | SEG_A_S | SEG_A_X | SEG_A_RW)  // kernel code, execute/read
+#define SEG_A_DATA      (SEG_A_P | SEG_A_S | SEG_A_RW)            // kernel data, read/write
+// Flag bits (the high nibble of byte 6).
+#define SEG_F_L         0x2         // 64-bit code segment (long mode)
+#define SEG_F_DB        0x4         // 32-bit default operand size (D/B)
+#define SEG_F_G         0x8         // granularity: the limit counts 4 KiB pages
+// A descriptor as one 64-bit value, for .quad in assembly.
+#define SEG_DESC(base, limit, access, flags)                        \
+  (((limit) & 0xffff) | (((base) & 0xffffff) << 16) |               \
+   ((access) << 40) | ((((limit) >> 16) & 0xf) << 48) |             \
+   ((flags) << 52) | ((((base) >> 24) & 0xff) << 56))
 
 // Segment selectors of the kernel's GDT (entry.S): index << 3.
 #define SEG_KCODE       0x08        // 64-bit kernel code

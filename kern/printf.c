@@ -161,31 +161,47 @@ halt_forever(void)
     hlt();
 }
 
-static int panicking;   // set by the first panic, so a second one can't loop
+// How many panics have begun: 1 in an ordinary panic, more when something
+// went wrong while panicking (a fault in the backtrace once traps exist, or
+// a panic called by something panic itself calls).
+static int panicking;
+
+// The last line of every panic, written straight to the UART so that it
+// comes out even when printf is what broke.
+static void __attribute__((noreturn))
+panic_halted(void)
+{
+  for (const char *s = "panic: halted\n"; *s; s++)
+    uart_putc(*s);
+  halt_forever();
+}
 
 // Print "panic: " and the message, a backtrace of the caller's stack and
 // "panic: halted", and stop. The message should name its origin:
-// panic("kalloc: out of memory").
+// panic("kalloc: out of memory"). A panic during a panic prints its
+// message without a backtrace (the backtrace may be what failed); a third
+// one only ends the output. Either way the last line is "panic: halted",
+// which tells whoever reads the console (the grader too) that nothing
+// more will come.
 void
 panic(const char *fmt, ...)
 {
   va_list ap;
+  uint64 lo, hi;
 
   cli();
-  if (panicking) {
-    printf("panic: panic while panicking\n");
-    halt_forever();
-  }
-  panicking = 1;
+  panicking++;
+  if (panicking > 2)
+    panic_halted();
 
-  printf("panic: ");
+  printf(panicking == 1 ? "panic: " : "panic: nested panic: ");
   va_start(ap, fmt);
   vprintf(fmt, ap);
   va_end(ap);
   printf("\n");
-  backtrace(rrbp());
-  // A last line, so that whoever reads the console (the grader too) knows
-  // the backtrace is complete and nothing more will come.
-  printf("panic: halted\n");
-  halt_forever();
+  if (panicking == 1) {
+    stack_bounds(rrsp(), &lo, &hi);
+    backtrace(rrbp(), lo, hi);
+  }
+  panic_halted();
 }

@@ -22,14 +22,6 @@ outb(uint16 port, uint8 data)
   asm volatile("outb %0, %1" : : "a"(data), "d"(port));
 }
 
-static inline uint16
-inw(uint16 port)
-{
-  uint16 data;
-  asm volatile("inw %1, %0" : "=a"(data) : "d"(port));
-  return data;
-}
-
 static inline void
 outw(uint16 port, uint16 data)
 {
@@ -65,22 +57,6 @@ rdmsr(uint32 msr)
   return ((uint64)hi << 32) | lo;
 }
 
-static inline uint64
-rcr0(void)
-{
-  uint64 val;
-  asm volatile("mov %%cr0, %0" : "=r"(val));
-  return val;
-}
-
-static inline uint64
-rcr4(void)
-{
-  uint64 val;
-  asm volatile("mov %%cr4, %0" : "=r"(val));
-  return val;
-}
-
 // The frame pointer of the calling function: where a backtrace starts.
 static inline uint64
 rrbp(void)
@@ -90,10 +66,13 @@ rrbp(void)
   return val;
 }
 
-static inline void
-cpuid(uint32 leaf, uint32 *a, uint32 *b, uint32 *c, uint32 *d)
+// The stack pointer: which stack the caller runs on.
+static inline uint64
+rrsp(void)
 {
-  asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+  uint64 val;
+  asm volatile("mov %%rsp, %0" : "=r"(val));
+  return val;
 }
 
 static inline void

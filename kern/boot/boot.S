@@ -22,6 +22,9 @@
 #define BIOS_E820   0xe820          // int 0x15 function: query memory map
 #define BIOS_EXTREAD 0x42           // int 0x13 function: extended (LBA) read
 #define PORT_A20    0x92            // "system control port A" (fast A20)
+#define A20_ENABLE  0x02            // port A bit 1: the A20 line is on
+#define A20_RESET   0x01            // port A bit 0: writing 1 resets the machine
+#define BIOS_TELETYPE 0x0e          // int 0x10 function: print the character in %al
 
 .code16
 .section .text.stage1, "ax"
@@ -45,7 +48,7 @@ e820_next:
   movl    $BIOS_E820, %eax
   movl    $E820_ENTRY_SIZE, %ecx    // size of the buffer at %es:%di
   movl    $E820_SMAP, %edx
-  movl    $1, 20(%di)               // attrs default to "valid" for 20-byte BIOSes
+  movl    $E820_ATTR_VALID, E820_ATTRS(%di) // a 20-byte BIOS leaves attrs "valid"
   int     $0x15
   jc      e820_done                 // carry: no (more) entries
   cmpl    $E820_SMAP, %eax          // a BIOS without e820 doesn't echo SMAP
@@ -60,8 +63,8 @@ e820_done:
 
 // Enable A20 through port 0x92; bit 0 would reset the machine, keep it 0.
   inb     $PORT_A20, %al
-  orb     $0x02, %al
-  andb    $0xfe, %al
+  orb     $A20_ENABLE, %al
+  andb    $~A20_RESET, %al
   outb    %al, $PORT_A20
 
 // Load stage 2 with one extended read, described by the packet below.
@@ -85,7 +88,7 @@ print_loop:                         // print a NUL-terminated string with the BI
   lodsb
   testb   %al, %al
   jz      stop16
-  movb    $0x0e, %ah                // int 0x10 function: teletype output
+  movb    $BIOS_TELETYPE, %ah
   int     $0x10
   jmp     print_loop
 stop16:
@@ -109,12 +112,14 @@ stop32:
 
 // Boot GDT: null descriptor, then flat 4 GiB code (execute/read) and data
 // (read/write) segments, both with 32-bit default size (D=1) and 4 KiB
-// granularity (G=1).
+// granularity (G=1): base 0, limit 0xfffff pages, DPL 0 (mmu.h names the bits).
+#define FLAT_LIMIT  0xfffff         // in 4 KiB pages: all 4 GiB
+#define FLAT_FLAGS  (SEG_F_G | SEG_F_DB)
 .p2align 3
 gdt:
-  .quad 0
-  .quad 0x00cf9a000000ffff          // code: base 0, limit 0xfffff pages, DPL 0
-  .quad 0x00cf92000000ffff          // data: base 0, limit 0xfffff pages, DPL 0
+  .quad 0                                               // the null descriptor
+  .quad SEG_DESC(0, FLAT_LIMIT, SEG_A_CODE, FLAT_FLAGS) // BOOT_SEG_CODE32
+  .quad SEG_DESC(0, FLAT_LIMIT, SEG_A_DATA, FLAT_FLAGS) // BOOT_SEG_DATA32
 gdt_desc:
   .word   gdt_desc - gdt - 1        // limit: size of the table minus one
   .long   gdt                       // base: linear address
