@@ -15,24 +15,21 @@ the line "N passed, N failed". The exit status is 0 if every test passed,
   -j JOBS       tests run side by side (default: the number of CPUs)
   --json FILE   also write the results in Gradescope's results.json format
   --tree DIR    grade the kernel tree in DIR (default: the tree holding this file)
-  --batch DIR   grade every subdirectory of DIR as one submission: build it,
-                grade it with these tests (not the submission's own copies),
-                and write OUT/NAME.json plus OUT/summary.csv
+  --batch DIR   grade every subdirectory of DIR as one submission, taking
+                only the lab's files from it (instructor/batch.py: the
+                instructors' tree); write OUT/NAME.json, OUT/summary.csv
 
 Environment: ACCEL=kvm|tcg as for make; GRADE_TIMEOUT_SCALE=k multiplies
 every timeout (for a very slow machine).
 """
 
 import argparse
-import csv
 import glob
 import importlib.util
-import json
 import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 
 GRADE = os.path.dirname(os.path.abspath(__file__))
@@ -118,22 +115,8 @@ def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False):
     results = gradelib.run_tests(tree, tests, jobs, show)
     seconds = time.monotonic() - start
     if json_path:
-        write_json(json_path, gradelib.gradescope_report(results, seconds))
+        gradelib.write_json(json_path, gradelib.gradescope_report(results, seconds))
     return results
-
-
-def write_json(path, report):
-    """Write report to path atomically: a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".grade-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def tally(results):
@@ -142,41 +125,16 @@ def tally(results):
 
 
 def batch(folder, out, lab, jobs):
-    """Grade every submission tree in folder; one line each, a CSV summary."""
-    if not os.path.isdir(folder):
-        raise GradeError(f"--batch {folder}: not a directory")
-    subs = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
-    if not subs:
-        raise GradeError(f"--batch {folder}: no submission directories in it")
+    """Grade a folder of submissions: instructor/batch.py does it."""
     if lab is None:
         raise GradeError("--batch needs --lab N (which lab the submissions are)")
-    os.makedirs(out, exist_ok=True)
-    rows, total_pass, total_fail = [], 0, 0
-    for sub in subs:
-        path = os.path.join(folder, sub)
-        try:
-            results = grade_tree(path, lab, None, False, jobs,
-                                 os.path.join(out, f"{sub}.json"), quiet=True)
-        except GradeError as e:
-            print(f"{sub}: not graded: {e}", flush=True)
-            rows.append([sub, 0, 0, "not graded: " + str(e)])
-            total_fail += 1
-            continue
-        p, f = tally(results)
-        total_pass, total_fail = total_pass + p, total_fail + f
-        score = sum(r.score for r in results)
-        possible = sum(r.test.points for r in results)
-        failed = " ".join(r.test.name for r in results if r.status != PASS)
-        print(f"{sub}: {score}/{possible}" + (f" (failed: {failed})" if failed else ""), flush=True)
-        rows.append([sub, score, possible, failed])
-    tmp = os.path.join(out, ".summary.csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["submission", "score", "max_score", "failed"])
-        w.writerows(rows)
-    os.replace(tmp, os.path.join(out, "summary.csv"))
-    print(f"graded {len(subs)} submissions into {out}")
-    return total_pass, total_fail
+    path = os.path.join(os.path.dirname(GRADE), "instructor", "batch.py")
+    if not os.path.isfile(path):
+        raise GradeError("batch grading needs the instructors' tree (no instructor/batch.py here)")
+    spec = importlib.util.spec_from_file_location("batch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.grade_batch(folder, out, lab, jobs)
 
 
 def parse_args(argv):

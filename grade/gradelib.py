@@ -32,6 +32,7 @@ before printing what was expected) or "TIMEOUT".
 """
 
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -53,7 +54,7 @@ GDB_TIMEOUT_TCG = 120
 BOOT_TIMEOUT_KVM = 5    # seconds the kernel has to print its first line, KVM
 BOOT_TIMEOUT_TCG = 15
 TAIL_LINES = 25         # lines of kernel output shown with a failure
-OUTPUT_CAP = 1 << 20    # bytes of one QEMU's output kept; the rest is dropped
+OUTPUT_CAP = 256 << 10  # bytes of one QEMU's output kept; the rest is dropped
 REPORT_CAP = 8000       # characters of one test's text in a JSON report
 
 PASS, FAIL, TIMEOUT = "pass", "FAIL", "TIMEOUT"
@@ -424,9 +425,11 @@ class Context:
         reader = threading.Thread(target=lambda: chunks.append(gdb.stdout.read()), daemon=True)
         reader.start()
         deadline = time.monotonic() + limit
-        # Wait for GDB, but give up early if QEMU dies under it, or if
-        # another test found that this tree's kernel hangs at boot.
-        while gdb.poll() is None and time.monotonic() < deadline and not self.tree.hang:
+        # Wait for GDB, but give up early if QEMU dies under it, if the
+        # kernel prints without end, or if another test found that this
+        # tree's kernel hangs at boot.
+        while (gdb.poll() is None and time.monotonic() < deadline and not qemu.flooded
+               and not self.tree.hang):
             if not qemu.running():
                 try:
                     gdb.wait(timeout=2)
@@ -445,6 +448,9 @@ class Context:
         out = b"".join(chunks).decode(errors="replace")
         if status is None and not qemu.running():
             raise Fail(f"{qemu.exit_note()} under GDB{qemu.messages_note()}\nGDB printed:\n{out}")
+        if status is None and qemu.flooded:
+            raise Fail(f"the kernel printed over {OUTPUT_CAP} bytes while GDB waited"
+                       f"\nGDB printed:\n{out}")
         if status is None and self.tree.hang:
             raise Fail(f"not waited for: {self.tree.hang}\nGDB printed:\n{out}")
         if status is None:
@@ -611,6 +617,20 @@ def gradescope_report(results, seconds):
                   f"{sum(r.status != PASS for r in results)} failed",
         "tests": tests,
     }
+
+
+def write_json(path, report):
+    """Write report to path atomically: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=".grade-", suffix=".json",
+                               dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 ## Lab ownership (labs/manifest) ##################################################

@@ -13,13 +13,18 @@ one line per check, then prints `N passed, N failed` as its last line:
        - builds with -Wall -Werror,
        - passes every test of labs < N and its own unscored sanity checks,
        - fails every scored test of lab N: a scored test that passes on the
-         stubs is not testing the student's work.
+         stubs is not testing the student's work;
+  5. for each lab with cheats (instructor/cheats.py), its adversarial
+     submissions, graded in one batch as an instructor would: each gets the
+     score it deserves test by test, nothing is written outside them, and
+     the batch ends in bounded time.
 
 Child processes get a clean environment for make (no MAKEFLAGS, LAB or SOL
 from the instructors' make), but keep ACCEL, so `make test ACCEL=tcg` tests
 every tree under TCG.
 """
 
+import csv
 import glob
 import json
 import os
@@ -185,6 +190,50 @@ def handout(tally, lab, work):
                         + output)
 
 
+BATCH_SECONDS = 20      # bound on one submission's share of a batch, under TCG
+
+
+def adversarial(tally, lab, work):
+    """Grade lab's cheats in one batch; check each report and the time."""
+    sys.path.insert(0, HERE)
+    import cheats
+    base = os.path.join(work, f"cheats{lab}")
+    os.mkdir(base)
+    kit, subs = cheats.make_submissions(TOP, lab, base)
+    if not subs:
+        return
+    outside = sorted(os.walk(kit.outside))
+    out = os.path.join(base, "out")
+    start = time.monotonic()
+    rc, text = run([sys.executable, os.path.join(GRADE, "grade.py"), "--batch",
+                    os.path.join(base, "subs"), "--out", out, "--lab", str(lab)])
+    seconds = time.monotonic() - start
+    tally.check(rc in (0, 1) and re.search(r"^\d+ passed, \d+ failed$", text.strip().splitlines()[-1]),
+                f"lab {lab}: the batch of {len(subs)} adversarial submissions ran", text)
+    bound = BATCH_SECONDS * len(subs) * float(os.environ.get("GRADE_TIMEOUT_SCALE", "1"))
+    tally.check(seconds < bound, f"lab {lab}: the batch took {seconds:.0f} s (bound {bound:.0f} s)")
+    for cheat in subs:
+        try:
+            with open(os.path.join(out, f"{cheat.name}.json")) as f:
+                wrong = cheats.judge(kit, cheat, json.load(f))
+        except (OSError, ValueError) as e:
+            wrong = [f"no report: {e}"]
+        tally.check(not wrong, f"lab {lab} cheat {cheat.name} scores what it deserves",
+                    "\n".join(wrong))
+    try:
+        with open(os.path.join(out, "summary.csv")) as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        rows = []
+    tops = {r["max_score"] for r in rows}
+    tally.check(len(rows) == len(subs) and len(tops) == 1 and tops != {"0"},
+                f"lab {lab}: summary.csv has every submission, with the lab's max_score",
+                "\n".join(str(r) for r in rows))
+    tally.check(sorted(os.walk(kit.outside)) == outside,
+                f"lab {lab}: the batch wrote nothing outside the submissions",
+                "\n".join(str(w) for w in sorted(os.walk(kit.outside))))
+
+
 def main():
     start = time.time()
     tally = Tally()
@@ -198,6 +247,8 @@ def main():
         solution(tally, labs, work)
         for lab in labs:
             handout(tally, lab, work)
+        for lab in labs:
+            adversarial(tally, lab, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"make test: {time.time() - start:.0f} s")

@@ -1,0 +1,262 @@
+"""Adversarial submissions, built from a lab's handout at test time: make
+test grades them in one batch (grade.py --batch) and checks that each gets
+the score it deserves, test by test, and that the batch ends in bounded time.
+
+A cheat is a name, an edit that turns a student's copy of the handout (its
+student files still the stubs) into the submission, and which tests it
+should pass, by name. Adding one is a function and a line in CHEATS; a later
+lab adds its own list under its number.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+
+import handout
+
+
+class Kit:
+    """What an edit works with: the lab's handout and solution, and a folder
+    outside every submission, in which the grader must write nothing."""
+
+    def __init__(self, top, lab, work):
+        self.top, self.lab, self.work = top, lab, work
+        self.manifest = handout.Manifest(top)
+        self.files = self.manifest.edit.get(lab, [])
+        self.handout = os.path.join(work, "handout")
+        handout.make_handout(top, lab, self.handout, False)
+        self.outside = os.path.join(work, "outside")
+        os.makedirs(self.outside)
+        self._build = None
+
+    def solved(self, path):
+        """The instructors' file, as it is in the lab's solution (SOL=lab)."""
+        with open(os.path.join(self.top, path), "rb") as f:
+            return handout.convert(path, f.read(), self.lab, self.lab, self.manifest).decode()
+
+    def read(self, d, path):
+        with open(os.path.join(d, path)) as f:
+            return f.read()
+
+    def write(self, d, path, text):
+        os.makedirs(os.path.dirname(os.path.join(d, path)), exist_ok=True)
+        with open(os.path.join(d, path), "w") as f:
+            f.write(text)
+
+    def solve(self, d, *paths):
+        for p in paths or self.files:
+            self.write(d, p, self.solved(p))
+
+    def solved_build(self):
+        """build/ of a solved tree (made once)."""
+        if self._build is None:
+            tree = os.path.join(self.work, "solved-tree")
+            shutil.copytree(self.handout, tree)
+            self.solve(tree)
+            subprocess.run(["make", "-s", "all"], cwd=tree, check=True, capture_output=True)
+            self._build = os.path.join(tree, "build")
+        return self._build
+
+
+class Cheat:
+    def __init__(self, name, edit, passes, ignored=(), check=None):
+        self.name = name
+        self.edit = edit            # edit(kit, folder)
+        self.passes = passes        # passes(test name, scored): should it pass? (None: either)
+        self.ignored = ignored      # paths the report must list as ignored
+        self.check = check          # check(kit, report): "" or what is wrong
+
+
+def everything(name, scored):
+    return True
+
+
+def nothing(name, scored):
+    return False
+
+
+def sanity(name, scored):
+    return not scored
+
+
+def zero(name, scored):
+    """No scored test passes; a sanity check may (None: either is right)."""
+    return None if not scored else False
+
+
+def no_backtrace(name, scored):
+    return "backtrace" not in name and not name.startswith("bt_")
+
+
+def insert_in_printf(text, code):
+    """Lab 1's kern/printf.c with code run first thing in printf()."""
+    head = "\nprintf(const char *fmt, ...)\n{\n"
+    assert head in text, "kern/printf.c: printf() is not where the cheats expect it"
+    return text.replace(head, head + code)
+
+
+## Lab 1 ######################################################################
+
+def honest(k, d):
+    k.solve(d)
+    k.write(d, "answers-lab1.txt", "My answers.\n")
+
+
+def fake_print_qemu(k, d):
+    k.write(d, "Makefile", k.read(d, "Makefile") + f"""
+all:
+\t@echo "$(MAKE) $(MAKECMDGOALS) $$(id)" >{k.outside}/the-makefile-ran
+print-qemu:
+\t@printf '%s\\n' sh -c 'echo "e820: [mem 0x0]"; echo "running in 64-bit long mode"; \\
+\t  echo "panic: halted"; echo "printf: done"'
+""")
+
+
+def fake_gdbinit(k, d):
+    k.write(d, ".gdbinit.tmpl", "echo Breakpoint 1, bt_leaf () at kern/selftest.c:22\\n\n"
+            "echo rip 0xffffffff80101000 0xffffffff80101000 <bt_leaf>\\n\n"
+            "echo #0  bt_leaf () at kern/selftest.c:22\\n\n"
+            "echo 0000:7c00  cli\\nreal mode\\n\nquit\n")
+
+
+def prebuilt_build(k, d):
+    shutil.copytree(k.solved_build(), os.path.join(d, "build"))
+
+
+def build_symlink(k, d):
+    honest(k, d)
+    os.makedirs(os.path.join(k.outside, "build"))
+    os.symlink(os.path.join(k.outside, "build"), os.path.join(d, "build"))
+
+
+def hardcoded_backtrace(k, d):
+    k.solve(d, "kern/printf.c")
+    text = k.solved("kern/backtrace.c")
+    fixed = """
+void bt_leaf(void), bt_middle(void), bt_top(void), main(void);
+
+void
+backtrace(uint64 rbp)
+{
+  uint64 chain[] = { (uint64)bt_leaf, (uint64)bt_middle, (uint64)bt_top,
+                     (uint64)selftest_run, (uint64)main };
+
+  (void)frame_pointer_ok;
+  printf("backtrace:\\n");
+  for (int i = 0; i < 5; i++)
+    print_frame(i, chain[i] + 0x10);
+}
+"""
+    text, n = re.subn(r"\nvoid\nbacktrace\(uint64 rbp\)\n\{.*?\n\}\n", lambda m: fixed, text,
+                      flags=re.S)
+    assert n == 1, "kern/backtrace.c: backtrace() is not where the cheats expect it"
+    k.write(d, "kern/backtrace.c", text)
+
+
+def endless_loop(k, d):
+    k.write(d, "kern/printf.c", insert_in_printf(k.read(d, "kern/printf.c"), "  for (;;)\n    ;\n"))
+
+
+def endless_print(k, d):
+    k.write(d, "kern/printf.c", insert_in_printf(
+        k.read(d, "kern/printf.c"), "  for (;;)\n    putc('x'), putc('\\n');\n"))
+
+
+def selftest_changed(k, d):
+    text = k.read(d, "kern/selftest.c").replace(
+        "printf_test(void)\n{\n",
+        'printf_test(void)\n{\n  printf("printf: d [42] [-42] [0] [2147483647] [-2147483648]\\n");\n')
+    k.write(d, "kern/selftest.c", text)
+
+
+def build_fails(k, d):
+    k.solve(d)
+    k.write(d, "kern/printf.c", k.read(d, "kern/printf.c") + "\nint broken = ;\n")
+
+
+def symlink_to_solution(k, d):
+    for p in k.files:
+        solution = os.path.join(k.outside, "solution", os.path.basename(p))
+        k.write(k.outside, solution, k.solved(p))
+        os.remove(os.path.join(d, p))
+        os.symlink(solution, os.path.join(d, p))
+
+
+def flat_upload(k, d):
+    """A Gradescope drag-and-drop upload: the student files, no folders."""
+    shutil.rmtree(d)
+    os.mkdir(d)
+    for p in k.files:
+        k.write(d, os.path.basename(p), k.solved(p))
+
+
+def handin_tarball(k, d):
+    """What make handin writes, alone in the submission."""
+    solved = os.path.join(k.work, "handin-tree")
+    shutil.copytree(d, solved)
+    honest(k, solved)
+    shutil.rmtree(d)
+    os.mkdir(d)
+    with tarfile.open(os.path.join(d, f"handin-lab{k.lab}.tar.gz"), "w:gz") as tar:
+        for p in k.files + [f"answers-lab{k.lab}.txt"]:
+            tar.add(os.path.join(solved, p), p)
+
+
+def build_error_shown(k, report):
+    return "" if re.search(r"kern/printf\.c:\d+.*error", report["output"]) else \
+        "the report does not show the compiler's error"
+
+
+def symlink_refused(k, report):
+    return "" if "symbolic link" in report["output"] else \
+        "the report does not say the symlinked files were refused"
+
+
+CHEATS = {1: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    Cheat("fake_print_qemu", fake_print_qemu, sanity, ignored=["Makefile"]),
+    Cheat("fake_gdbinit", fake_gdbinit, sanity, ignored=[".gdbinit.tmpl"]),
+    Cheat("prebuilt_build", prebuilt_build, sanity, ignored=["build/"]),
+    Cheat("build_symlink", build_symlink, everything, ignored=["build/"]),
+    Cheat("hardcoded_backtrace", hardcoded_backtrace, no_backtrace),
+    Cheat("endless_loop", endless_loop, zero),
+    Cheat("endless_print", endless_print, zero),
+    Cheat("selftest_changed", selftest_changed, sanity, ignored=["kern/selftest.c"]),
+    Cheat("build_fails", build_fails, nothing, check=build_error_shown),
+    Cheat("symlink_to_solution", symlink_to_solution, sanity, check=symlink_refused),
+    Cheat("flat_upload", flat_upload, everything),
+    Cheat("handin_tarball", handin_tarball, everything),
+]}
+
+
+def make_submissions(top, lab, work):
+    """Write lab's cheats as submissions in work/subs; (kit, cheats)."""
+    kit = Kit(top, lab, work)
+    subs = os.path.join(work, "subs")
+    os.mkdir(subs)
+    for c in CHEATS.get(lab, []):
+        d = os.path.join(subs, c.name)
+        shutil.copytree(kit.handout, d, symlinks=True)
+        c.edit(kit, d)
+    return kit, CHEATS.get(lab, [])
+
+
+def judge(kit, cheat, report):
+    """What is wrong with cheat's report: a list of lines, empty if nothing."""
+    wrong = []
+    for t in report["tests"]:
+        name = t["name"].split(" ", 1)[-1]
+        want = cheat.passes(name, t["max_score"] > 0)
+        if want is not None and want != (t["status"] == "passed"):
+            wrong.append(f"{name} should {'pass' if want else 'fail'}: "
+                         + t["output"].strip().splitlines()[-1][:200])
+    ignored = report.get("extra_data", {}).get("ignored", [])
+    for p in cheat.ignored:
+        if not any(i.startswith(p) for i in ignored):
+            wrong.append(f"{p} is not listed as ignored (ignored: {', '.join(ignored)})")
+    if cheat.check and cheat.check(kit, report):
+        wrong.append(cheat.check(kit, report))
+    return wrong
