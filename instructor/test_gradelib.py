@@ -8,11 +8,13 @@ would, so pattern matching, TIMEOUT and exit handling are checked for real,
 with real pipes and processes.
 """
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import unittest
 
@@ -22,6 +24,8 @@ import gradelib                                     # noqa: E402
 from gradelib import Fail, Timeout, Qemu, Result, Test, PASS, FAIL, TIMEOUT   # noqa: E402
 
 GRADE_PY = os.path.join(GRADE_DIR, "grade.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import batch                                        # noqa: E402
 
 
 def fake_qemu(script, timeout=5):
@@ -80,6 +84,42 @@ class ExpectTest(unittest.TestCase):
         finally:
             q.stop()
 
+    def test_reset_is_a_triple_fault(self):
+        q = fake_qemu("print('booting')", timeout=30)
+        try:
+            with self.assertRaises(Fail) as cm:
+                q.expect(r"never printed")
+            self.assertIn("triple fault", str(cm.exception))
+        finally:
+            q.stop()
+
+    def test_hang_at_boot_fails_the_tree_at_once(self):
+        class Tree:
+            hang = None
+        tree = Tree()
+        q = Qemu([sys.executable, "-c", "import time; time.sleep(30)"], 30, 0.5, tree)
+        other = Qemu([sys.executable, "-c", "import time; time.sleep(30)"], 30, None, tree)
+        try:
+            with self.assertRaises(Timeout) as cm:
+                q.expect(r"never printed")
+            self.assertIn("hangs at boot", str(cm.exception))
+            with self.assertRaises(Fail) as cm:     # another test: at once
+                other.expect(r"never printed")
+            self.assertIn("not waited for", str(cm.exception))
+        finally:
+            q.stop()
+            other.stop()
+
+    def test_endless_output_is_capped(self):
+        q = fake_qemu("while True: print('x' * 100)", timeout=30)
+        try:
+            with self.assertRaises(Fail) as cm:
+                q.expect(r"never printed")
+            self.assertIn("printed over", str(cm.exception))
+            self.assertLessEqual(len(q.output), gradelib.OUTPUT_CAP)
+        finally:
+            q.stop()
+
     def test_send(self):
         q = fake_qemu("line = input(); print('got [%s]' % line)")
         try:
@@ -131,6 +171,19 @@ class ReportTest(unittest.TestCase):
         self.assertIn("TIMEOUT", gdb["output"])
         self.assertEqual(gdb["extra_data"]["result"], TIMEOUT)
         self.assertIn("(the kernel printed nothing)", gdb["output"])
+
+    def test_caps_and_visibility(self):
+        huge = Result(fake_test("flood", 30), FAIL, "x" * 10**6, "y\n" * 10**6, 1.0)
+        hidden = Result(Test(1, 10, "secret", True, (), None, hidden=True), PASS, "", "", 0.1)
+        report = gradelib.gradescope_report([huge, hidden], 2.0)
+        self.assertLess(len(json.dumps(report)), 3 * gradelib.REPORT_CAP)
+        self.assertIn("characters left out", report["tests"][0]["output"])
+        self.assertEqual([t["visibility"] for t in report["tests"]],
+                         ["visible", "after_published"])
+
+    def test_first_error(self):
+        out = "  CC kern/a.c\nkern/a.c:3:1: error: oops\nmake: *** [x] Error 1\n"
+        self.assertEqual(gradelib.first_error(out), "kern/a.c:3:1: error: oops")
 
     def test_tail(self):
         text = "".join(f"line {i}\n" for i in range(100))
@@ -194,6 +247,63 @@ class RunTestsTest(unittest.TestCase):
                 os.environ["GRADE_TIMEOUT_SCALE"] = old
 
 
+class StudentFilesTest(unittest.TestCase):
+    """Batch grading takes only the lab's files, as regular files."""
+
+    class Manifest:
+        def student_files(self, lab):
+            return ["kern/printf.c", "kern/backtrace.c", "answers-lab1.txt"]
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.sub = os.path.join(self.dir.name, "sub")
+        os.makedirs(os.path.join(self.sub, "kern"))
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write(self, path, text):
+        with open(os.path.join(self.sub, path), "w") as f:
+            f.write(text)
+
+    def test_symlinks_are_not_followed(self):
+        secret = os.path.join(self.dir.name, "solution.c")
+        with open(secret, "w") as f:
+            f.write("solved")
+        os.symlink(secret, os.path.join(self.sub, "kern", "printf.c"))
+        self.write("kern/backtrace.c", "mine")
+        taken, sources, notes = batch.take_student_files(self.sub, 1, self.Manifest())
+        self.assertEqual(taken, {"kern/backtrace.c": b"mine"})
+        self.assertTrue(any("symbolic link" in n for n in notes))
+
+    def test_tarball_and_flat_upload(self):
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w:gz") as tar:
+            info = tarfile.TarInfo("kern/printf.c")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"tar"))
+        tgz = os.path.join(self.sub, "handin-lab1.tar.gz")
+        with open(tgz, "wb") as f:
+            f.write(data.getvalue())
+        os.rmdir(os.path.join(self.sub, "kern"))
+        self.write("backtrace.c", "flat")
+        taken, sources, notes = batch.take_student_files(self.sub, 1, self.Manifest())
+        self.assertEqual(taken, {"kern/printf.c": b"tar", "kern/backtrace.c": b"flat"})
+        self.assertEqual(notes, ["answers-lab1.txt: not in the submission"])
+
+    def test_other_changes_are_listed(self):
+        handout = os.path.join(self.dir.name, "handout")
+        os.makedirs(handout)
+        for d in (handout, self.sub):
+            with open(os.path.join(d, "Makefile"), "w") as f:
+                f.write("all:\n")
+        self.write("kern/printf.c", "mine")
+        self.write(".gdbinit.tmpl", "fake")
+        os.mkdir(os.path.join(self.sub, "build"))
+        ignored = batch.ignored_changes(self.sub, handout, ["kern/printf.c"])
+        self.assertEqual(ignored, ["build/ (the grader builds from clean)", ".gdbinit.tmpl"])
+
+
 class CommandLineTest(unittest.TestCase):
     """grade.py's answers to bad arguments: one line, non-zero exit."""
 
@@ -218,6 +328,21 @@ class CommandLineTest(unittest.TestCase):
         rc, err = self.run_grade("--batch", "x")
         self.assertEqual(rc, 2)
         self.assertIn("--batch and --out go together", err[-1])
+
+    def test_batch_needs_the_instructors_tree(self):
+        with tempfile.TemporaryDirectory() as d:
+            top = os.path.dirname(GRADE_DIR)
+            for f in ("grade/grade.py", "grade/gradelib.py", "tools/freeport.py"):
+                os.makedirs(os.path.join(d, os.path.dirname(f)), exist_ok=True)
+                with open(os.path.join(top, f)) as src, open(os.path.join(d, f), "w") as dst:
+                    dst.write(src.read())
+            r = subprocess.run([sys.executable, os.path.join(d, "grade", "grade.py"), "--batch",
+                                d, "--out", os.path.join(d, "out"), "--lab", "1"],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+            self.assertIn("instructors' tree", r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "out")))
 
     def test_unknown_test_name(self):
         sys.path.insert(0, os.path.dirname(GRADE_PY))
