@@ -1,202 +1,215 @@
 #!/bin/sh
-# Install the tools that building and running kestrel needs, if any are missing.
+# Check the tools that building, running, debugging and grading kestrel need.
 #
-#   tools/setup.sh            check; install what is missing with apt-get
-#   tools/setup.sh --check    only say what is missing (exit 1 if anything is)
+#   tools/setup.sh           say what is missing, then apt-get it (with sudo
+#                            when not root); silent when nothing is
+#   tools/setup.sh --check   `make doctor`: "ok: ..." lines, "problem: ...;
+#                            fix: ..." lines, "setup: N problems" (exit 1 if
+#                            any); adds GDB on QEMU, bwrap, KVM, ports, ...
 #
-# The Makefile runs this before the first build, so a fresh Debian or Ubuntu
-# machine needs nothing but `make`. When everything is present it prints
-# nothing, exits 0 and takes a few hundredths of a second: every check is a
-# PATH lookup, a file test, or one tiny compile, and the Python version check
-# runs in the background meanwhile.
-#
-# What is checked, and the Debian package that provides it:
-#
-#   make, sed, awk                        make, sed, gawk
-#   gcc, and `gcc -m32 -ffreestanding -c` gcc; gcc-multilib if -m32 fails
-#     (the boot loader is 32-bit code)
-#   ld, objcopy, nm, objdump              binutils
-#   qemu-system-x86_64                    qemu-system-x86
-#   QEMU's firmware for -machine pc       seabios, ipxe-qemu
-#   gdb, unifdef                          gdb, unifdef
-#   python3 >= 3.8                        python3
-#
-# QEMU's firmware: the pc machine needs SeaBIOS (bios-256k.bin), its VGA BIOS
-# (vgabios-stdvga.bin) and the default NIC's option ROM (efi-e1000.rom, from
-# iPXE); a minimal QEMU install can lack them, and QEMU then refuses to start.
-# The quick check looks for these files in QEMU's data directories, which
-# sit beside the binary (PREFIX/share/qemu, PREFIX/share/seabios,
-# PREFIX/lib/ipxe/qemu, as `qemu-system-x86_64 -L help` lists them). Only if
-# a file is not found there does the check really start QEMU, with the
-# Makefile's machine and default devices, and quit it at once from its monitor:
-# if that works, the firmware is elsewhere and fine.
-#
-# If something is missing: one line says which packages will be installed,
-# then `apt-get update` and `apt-get install --no-install-recommends` run
-# (as root, or with sudo), their output going to build/setup.log. Then every
-# check runs again; a second round installs what only the first round made
-# testable (gcc-multilib, when gcc itself was missing). On failure: one line
-# saying so, the log's last lines, exit 1.
-
-usage="usage: tools/setup.sh [--check]"
-mode=install
-case "${1-}" in
-  "") ;;
-  --check) mode=check ;;
-  -h|--help) echo "$usage"; exit 0 ;;
-  *) echo "setup: unknown option '$1' ($usage)" >&2; exit 2 ;;
-esac
-if [ $# -gt 1 ]; then
-  echo "setup: too many arguments ($usage)" >&2
-  exit 2
-fi
+# Each check does what the build does and names the Debian packages that make
+# it pass: installed without recommends, a minimal Debian (debootstrap
+# --variant=minbase) gets gcc without libc6-dev, python3-minimal without most
+# of the standard library, QEMU without firmware. They run side by side.
 
 cd "$(dirname "$0")/.." || exit 1
-LOG=build/setup.log
-tmp=${TMPDIR:-/tmp}/kestrel-setup.$$
-trap 'rm -f "$tmp".*' EXIT
+case "$*" in
+  "") mode=install ;;
+  --check) mode=check ;;
+  *) echo "setup: usage: tools/setup.sh [--check]" >&2; exit 2 ;;
+esac
+
+# The checks take a second: skip them when they passed before and since then
+# no package came or went (dpkg's status), nor PATH or the files read changed.
+LOG=build/setup.log STAMP=build/.setup-ok
+state() {
+  { echo "$PATH ${TOOLPREFIX-}"; ls -l --full-time /var/lib/dpkg/status
+    cat tools/*.* mkfs/*.c grade/*.py instructor/*.py; } 2>/dev/null | cksum
+}
+[ $mode = install ] && [ "$(state)" = "$(cat $STAMP 2>/dev/null)" ] && exit 0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kestrel-setup.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-have() { command -v "$1" >/dev/null 2>&1; }
+P=${TOOLPREFIX-}   # the Makefile's cross-toolchain prefix (TOOLPREFIX=x86_64-elf-), if any
+GDB=$(command -v "${P}gdb" || echo gdb)
 
-# need WHAT PACKAGE...: record a missing piece and the packages that provide it.
+# have COMMAND...: prints where they are, or (on stderr) which one is missing.
+have() { for c; do command -v "$c" || { echo "$c not found" >&2; return 1; }; done; }
+
+# need PACKAGES|"fix: HOW" WHAT COMMAND...: run COMMAND in the background.
+# The first line it prints details WHAT's ok line, or says what went wrong.
+n=0
 need() {
-  what=$1
-  shift
-  if [ $# -gt 1 ]; then word=packages; else word=package; fi
-  missing="$missing$what: Debian $word $*
+  n=$((n + 1))
+  printf '%s\n%s\n' "$1" "$2" >"$tmp/$n.what"
+  shift 2
+  { "$@"; echo $? >"$tmp/$n.rc"; } >"$tmp/$n.out" 2>&1 </dev/null &
+}
+
+gcc_ok() { have cc >/dev/null && "${P}gcc" --version; }
+host_c() {
+  { grep -h '^#include <' mkfs/*.c; echo 'int main(void) { return 0; }'; } >"$tmp/host.c"
+  cc -Wall -Werror -o "$tmp/host" "$tmp/host.c" && "$tmp/host"
+}
+boot_c() {   # (without gcc, the gcc check speaks: this one runs after the install)
+  ! command -v "${P}gcc" >/dev/null || echo 'int f(void) { return 0; }' |
+    "${P}gcc" -m32 -march=i686 -ffreestanding -nostdinc -c -o "$tmp/boot.o" -x c -
+}
+binutils_ok() {   # (x16 in GDB uses the host's objdump)
+  have "${P}objcopy" "${P}nm" objdump >/dev/null && "${P}ld" -V | grep -q elf_i386 &&
+    "${P}ld" -V | grep -q elf_x86_64 && "${P}ld" --version
+}
+qemu_version() {
+  have qemu-system-x86_64 >/dev/null && qemu-system-x86_64 --version |
+    awk 'NR == 1 { print; split($4, v, "."); exit !(v[1] > 6 || v[1] == 6 && v[2] >= 2) }'
+}
+qemu_firmware() {   # QEMU refuses to start when a ROM of the pc machine is missing
+  echo quit | timeout 20 qemu-system-x86_64 -machine pc -display none -S \
+    -monitor stdio -serial none -parallel none >"$tmp/fw" 2>&1 ||
+    { grep -v '^QEMU\|^(qemu)' "$tmp/fw"; return 1; }
+}
+gdb_ok() {
+  py='gdb.execute("set architecture i386:x86-64"); gdb.execute("source tools/gdbhelpers.py")'
+  "$GDB" -q -nx -batch -ex "python $py; print('GDB', gdb.VERSION, 'with Python')" | grep GDB
+}
+python_ok() {   # every module our Python files import, but their own
+  python3 -I -S - grade/*.py instructor/*.py tools/*.py <<'EOF'
+import importlib, os, re, sys
+if sys.version_info < (3, 8):
+    sys.exit("python3 %s is older than 3.8" % sys.version.split()[0])
+files = [p for p in sys.argv[1:] if os.path.exists(p)]  # instructor/ is not in handouts
+ours = {"gdb"} | {os.path.basename(p)[:-3] for p in files}
+for p in files:
+    for m in re.findall(r"^ *(?:from ([\w.]+) import|import ([\w.]+))", open(p).read(), re.M):
+        if (m[0] + m[1]).split(".")[0] not in ours:
+            importlib.import_module(m[0] + m[1])
+print("Python", sys.version.split()[0])
+EOF
+}
+
+gdb_attach() {   # the whole debugging path: QEMU waits, GDB attaches, x16 decodes
+  port=$(python3 tools/freeport.py) || return 1
+  timeout 30 qemu-system-x86_64 -machine pc -display none -nodefaults -S \
+    -gdb "tcp:127.0.0.1:$port" >"$tmp/qemu" 2>&1 &
+  timeout 20 "$GDB" -q -nx -batch -iex 'set tcp connect-timeout 10' \
+    -ex 'set architecture i386:x86-64' -ex "target remote 127.0.0.1:$port" \
+    -ex 'source tools/gdbhelpers.py' -ex 'x16 1' -ex kill >"$tmp/gdb" 2>&1
+  kill $! 2>/dev/null
+  grep '=> f000:fff0 .*jmp' "$tmp/gdb" || { grep -ih 'error\|refused\|x16' "$tmp/gdb" "$tmp/qemu"; false; }
+}
+clang_info() { clang --version 2>/dev/null || echo "not installed (optional: for make CC=clang)"; }
+kvm_info() {
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "/dev/kvm usable (make qemu tries a test boot)"
+  elif [ -e /dev/kvm ]; then echo "TCG: $(id -un) may not use /dev/kvm (fix: sudo usermod -aG kvm $(id -un))"
+  else echo "no /dev/kvm: tests run under TCG, plain emulation: slower, same results"
+  fi
+}
+accel_ok() {   # the Makefile's cached choice, which holds while /dev/kvm does
+  [ -f build/accel ] || { echo "not made yet (the first make qemu makes it)"; return; }
+  read -r accel model <build/accel
+  echo "$accel $model"
+  [ "$accel" = tcg ] || { [ "$accel" = kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+}
+ports_ok() {
+  p1=$(python3 tools/freeport.py) && p2=$(python3 tools/freeport.py) || return 1
+  echo "the OS offers $p1 and $p2$([ -f .gdbport ] && echo "; .gdbport keeps $(cat .gdbport)")"
+}
+
+checks() {
+  n=0
+  need make make have make
+  need gcc "gcc and cc" gcc_ok
+  need libc6-dev "host C programs with mkfs/'s headers" host_c
+  need gcc-multilib "gcc -m32 (the boot loader is 32-bit code)" boot_c
+  need binutils "binutils with elf_i386 and elf_x86_64" binutils_ok
+  need qemu-system-x86 "QEMU 6.2 or later" qemu_version
+  need "seabios ipxe-qemu" "QEMU's firmware for -machine pc" qemu_firmware
+  need gdb "GDB with i386:x86-64, Python and tools/gdbhelpers.py" gdb_ok
+  need python3 "python3 >= 3.8 and the modules the grader imports" python_ok
+  need unifdef unifdef have unifdef
+  need gawk awk have awk
+  need sed sed have sed
+  need coreutils timeout have timeout
+  need bubblewrap "bwrap, the batch grader's sandbox" have bwrap
+  [ $mode = check ] || return 0
+  # (Each of these only where its tools are, lest one problem count twice.)
+  have "$GDB" qemu-system-x86_64 python3 >/dev/null 2>&1 &&
+    need "fix: check that nothing blocks connections to 127.0.0.1" \
+      "GDB attaches to QEMU; x16 shows the BIOS's first instruction" gdb_attach
+  have bwrap >/dev/null 2>&1 &&
+    need "fix: allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), outside a chroot" \
+      "bwrap runs a sandbox" bwrap --ro-bind / / true
+  need "" clang clang_info
+  need "" KVM kvm_info
+  need "fix: rm build/accel (the next make qemu tries KVM again)" build/accel accel_ok
+  need "fix: check the loopback interface (ip link set lo up)" "free TCP ports on 127.0.0.1" ports_ok
+}
+
+# report: wait for the checks; sets $pkgs, and $problems (one line each). In
+# check mode, prints the ok lines, then the problems.
+report() {
+  wait
+  pkgs='' problems='' i=0
+  while [ $i -lt $n ]; do
+    i=$((i + 1))
+    { read -r fix; read -r what; } <"$tmp/$i.what"
+    detail=$(sed -n '/./{p;q;}' "$tmp/$i.out")
+    if [ "$(cat "$tmp/$i.rc")" = 0 ]; then
+      [ $mode = install ] || echo "ok: $what${detail:+: $detail}"
+      continue
+    fi
+    case $fix in
+      "fix: "*) ;;
+      *) pkgs="$pkgs $fix" fix="fix: run tools/setup.sh (or: sudo apt-get install $fix)" ;;
+    esac
+    problems="${problems}problem: $what${detail:+ ($detail)}; $fix
 "
-  for p in "$@"; do
-    case " $pkgs " in
-      *" $p "*) ;;
-      *) pkgs="${pkgs:+$pkgs }$p" ;;
+  done
+  [ $mode = install ] || printf '%s' "$problems"
+}
+
+# apt_install PACKAGES: apt-get them, having said so; the details go to $LOG.
+apt_install() {
+  sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if ! have apt-get $sudo >/dev/null; then
+    printf '%ssetup: no %s here: install with your package manager (Debian names):%s\n' \
+      "$problems" "${sudo:+sudo or }apt-get" "$1" >&2
+    exit 1
+  fi
+  echo "setup: installing$1 with ${sudo:+sudo }apt-get (needed to build and run the kernel)"
+  mkdir -p build
+  # A failed update (one mirror down) need not be fatal: the install says.
+  $sudo apt-get update -qq >>"$LOG" 2>&1 </dev/null
+  # shellcheck disable=SC2086 # a list of packages
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=120 $1 >>"$LOG" 2>&1 </dev/null && return
+  echo "setup: apt-get install$1 failed; the end of $LOG:" >&2
+  tail -n 12 "$LOG" | sed 's/^/  /' >&2
+  exit 1
+}
+
+checks
+report
+if [ $mode = check ]; then
+  echo "setup: $(printf '%s' "$problems" | grep -c .) problems"
+  [ -z "$problems" ]
+  exit
+fi
+# A second round: gcc-multilib is only checked once gcc is there.
+tried=
+while [ -n "$pkgs" ]; do
+  for p in $pkgs; do
+    case "$tried " in *" $p "*)
+      printf 'setup: still missing after installing%s (see %s):\n%s' "$tried" "$LOG" "$problems" >&2
+      exit 1 ;;
     esac
   done
-}
-
-# Is QEMU's firmware for -machine pc there? Quick file test first, then a
-# real start of QEMU if the files are not where Debian puts them.
-qemu_firmware_ok() {
-  prefix=$(dirname "$(command -v qemu-system-x86_64)")/..
-  for f in bios-256k.bin vgabios-stdvga.bin efi-e1000.rom; do
-    found=no
-    for d in share/qemu share/seabios lib/ipxe/qemu; do
-      if [ -f "$prefix/$d/$f" ]; then found=yes; break; fi
-    done
-    [ $found = yes ] || break
-  done
-  [ "$found" = yes ] && return 0
-  echo quit | timeout 20 qemu-system-x86_64 -machine pc -display none -S \
-    -monitor stdio -serial none -parallel none >"$tmp.qemu" 2>&1
-}
-
-# Run every check; fills $missing (one line each) and $pkgs.
-check() {
-  missing=
-  pkgs=
-
-  # Python's start-up can be slow (a pyenv shim takes ~0.3 s): start it first
-  # and collect its answer at the end.
-  pypid=
-  if have python3; then
-    python3 -I -S -c 'import sys; sys.exit(sys.version_info < (3, 8))' \
-      >/dev/null 2>&1 </dev/null &
-    pypid=$!
-  fi
-
-  have make || need make make
-  if have gcc; then
-    echo 'int kestrel_setup_probe(void) { return 0; }' >"$tmp.c"
-    gcc -m32 -ffreestanding -c -o "$tmp.o" "$tmp.c" >/dev/null 2>&1 ||
-      need "gcc -m32 (the boot loader is 32-bit code)" gcc-multilib
-  else
-    need gcc gcc
-  fi
-  for t in ld objcopy nm objdump; do
-    have $t || need $t binutils
-  done
-  if have qemu-system-x86_64; then
-    qemu_firmware_ok ||
-      need "QEMU's firmware for -machine pc, SeaBIOS and iPXE ROMs" seabios ipxe-qemu
-  else
-    need qemu-system-x86_64 qemu-system-x86
-  fi
-  have gdb || need gdb gdb
-  have unifdef || need unifdef unifdef
-  have awk || need awk gawk
-  have sed || need sed sed
-
-  if [ -n "$pypid" ]; then
-    wait "$pypid" || need "python3 >= 3.8 (the python3 on PATH is older or does not run)" python3
-  else
-    need python3 python3
-  fi
-}
-
-check
-[ -z "$pkgs" ] && exit 0
-
-if [ $mode = check ]; then
-  printf '%s' "$missing" | sed 's/^/setup: missing /'
-  echo "setup: tools/setup.sh installs them: apt-get install $pkgs"
-  exit 1
-fi
-
-if ! have apt-get; then
-  printf '%s' "$missing" | sed 's/^/setup: missing /' >&2
-  echo "setup: no apt-get here: install these with your package manager (Debian names: $pkgs)" >&2
-  exit 1
-fi
-if [ "$(id -u)" = 0 ]; then
-  SUDO=
-elif have sudo; then
-  SUDO=sudo
-else
-  echo "setup: missing tools and not root, no sudo: as root, run: apt-get install --no-install-recommends $pkgs" >&2
-  exit 1
-fi
-
-if ! { mkdir -p build && (: >"$LOG"); } 2>/dev/null; then
-  echo "setup: cannot write $LOG here (to install: apt-get install --no-install-recommends $pkgs)" >&2
-  exit 1
-fi
-tried=
-for _ in 1 2; do
-  echo "setup: installing $pkgs with ${SUDO:+sudo }apt-get (needed to build and run the kernel)"
-  {
-    echo "== $(date): missing:"
-    printf '%s' "$missing"
-    echo "== apt-get update"
-  } >>"$LOG"
-  # A failed update (one unreachable mirror, say) need not be fatal: the
-  # install below says whether the package lists were good enough.
-  $SUDO apt-get update -qq >>"$LOG" 2>&1 </dev/null ||
-    echo "== apt-get update failed; trying the install anyway" >>"$LOG"
-  echo "== apt-get install $pkgs" >>"$LOG"
-  # shellcheck disable=SC2086 # $pkgs is a list of words
-  if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      --no-install-recommends -o DPkg::Lock::Timeout=120 \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      $pkgs >>"$LOG" 2>&1 </dev/null; then
-    echo "setup: apt-get install $pkgs failed; the end of $LOG:" >&2
-    tail -n 12 "$LOG" | sed 's/^/  /' >&2
-    exit 1
-  fi
-  tried="$tried $pkgs "
-
-  check
-  [ -z "$pkgs" ] && { echo "setup: done:$tried installed"; exit 0; }
-  again=
-  for p in $pkgs; do
-    case "$tried" in *" $p "*) again="$again $p" ;; esac
-  done
-  if [ -n "$again" ]; then
-    echo "setup: still missing after installing$again:" >&2
-    printf '%s' "$missing" | sed 's/^/  /' >&2
-    [ -s "$tmp.qemu" ] && sed -n '1,3s/^/  qemu: /p' "$tmp.qemu" >&2
-    echo "  (see $LOG)" >&2
-    exit 1
-  fi
+  apt_install "$pkgs"
+  tried="$tried$pkgs"
+  checks
+  report
 done
-echo "setup: still missing: $pkgs (see $LOG)" >&2
-exit 1
+[ -z "$tried" ] || echo "setup: done:$tried installed"
+mkdir -p build && state >$STAMP
