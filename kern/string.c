@@ -77,13 +77,3 @@ strcmp(const char *a, const char *b)
 {
   return strncmp(a, b, (size_t)-1);
 }
-
-// The first occurrence of c in s, or NULL.
-char *
-strchr(const char *s, int c)
-{
-  for (; *s; s++)
-    if (*s == c)
-      return (char *)s;
-  return NULL;
-}
