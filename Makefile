@@ -114,7 +114,7 @@ BOOTOBJS := $(B)/kern/boot/boot.o $(B)/kern/boot/bootmain.o
 all: $(B)/kernel $(B)/disk.img
 
 $(B)/.tools-ok: tools/setup.sh
-	@tools/setup.sh
+	@TOOLPREFIX=$(TOOLPREFIX) tools/setup.sh
 	@mkdir -p $(B) && touch $@
 
 # Every object depends on this stamp of the flags, which changes only when
@@ -268,7 +268,7 @@ print-qemu: $(ACCEL_DEP)
 ## Checking ##################################################################
 
 doctor:
-	@tools/setup.sh --check
+	@TOOLPREFIX=$(TOOLPREFIX) tools/setup.sh --check
 
 grade: all $(ACCEL_DEP)
 	@python3 grade/grade.py --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADEFLAGS)
