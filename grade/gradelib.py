@@ -155,10 +155,11 @@ def timeout_scale():
 
 def first_error(text):
     """The first line of a build's output that reports an error (a
-    compiler's "error:", make's "***"), else its last line; "" if empty."""
+    compiler's "error:", the linker's "undefined reference", make's "***"),
+    else its last line; "" if empty."""
     lines = [l for l in text.splitlines() if l.strip()]
     for l in lines:
-        if re.search(r"\berror\b|\*\*\*", l, re.I):
+        if re.search(r"\berror\b|undefined reference|\*\*\*", l, re.I):
             return l.strip()
     return lines[-1].strip() if lines else ""
 

@@ -132,25 +132,20 @@ def build_symlink(k, d):
 
 
 def hardcoded_backtrace(k, d):
+    """The solution's ksym_lookup; backtrace() prints a fixed chain, each
+    function's address + 0x10, through the real print_frame."""
     k.solve(d, "kern/printf.c")
-    text = k.solved("kern/backtrace.c")
     fixed = """
-void bt_leaf(void), bt_middle(void), bt_top(void), main(void);
+  void bt_a(int), bt_b(int), main(void);
+  uint64 chain[] = { (uint64)bt_a, (uint64)bt_b, (uint64)selftest_run, (uint64)main };
 
-void
-backtrace(uint64 rbp)
-{
-  uint64 chain[] = { (uint64)bt_leaf, (uint64)bt_middle, (uint64)bt_top,
-                     (uint64)selftest_run, (uint64)main };
-
-  (void)frame_pointer_ok;
   printf("backtrace:\\n");
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 4; i++)
     print_frame(i, chain[i] + 0x10);
-}
+  return;
 """
-    text, n = re.subn(r"\nvoid\nbacktrace\(uint64 rbp\)\n\{.*?\n\}\n", lambda m: fixed, text,
-                      flags=re.S)
+    text, n = re.subn(r"\nvoid\nbacktrace\([^)]*\)\n\{\n", lambda m: m.group(0) + fixed,
+                      k.solved("kern/backtrace.c"))
     assert n == 1, "kern/backtrace.c: backtrace() is not where the cheats expect it"
     k.write(d, "kern/backtrace.c", text)
 
@@ -169,6 +164,13 @@ def selftest_changed(k, d):
         "printf_test(void)\n{\n",
         'printf_test(void)\n{\n  printf("printf: d [42] [-42] [0] [2147483647] [-2147483648]\\n");\n')
     k.write(d, "kern/selftest.c", text)
+
+
+def reads_solution(k, d):
+    """Build the instructors' solution into the kernel: the sandbox hides it."""
+    solution = os.path.join(k.top, "kern", "printf.c")
+    k.write(d, "kern/printf.c", k.read(d, "kern/printf.c")
+            + f'__asm__(".section .rodata\\n.incbin \\"{solution}\\"\\n.previous");\n')
 
 
 def build_fails(k, d):
@@ -209,6 +211,13 @@ def build_error_shown(k, report):
         "the report does not show the compiler's error"
 
 
+def solution_hidden(k, report):
+    if report["extra_data"]["sandbox"] != "bubblewrap":
+        return ""                   # only a user's permissions hide the tree
+    return "" if "the build failed" in report["output"] else \
+        "the build read the instructors' tree"
+
+
 def symlink_refused(k, report):
     return "" if "symbolic link" in report["output"] else \
         "the report does not say the symlinked files were refused"
@@ -225,6 +234,7 @@ CHEATS = {1: [
     Cheat("endless_loop", endless_loop, zero),
     Cheat("endless_print", endless_print, zero),
     Cheat("selftest_changed", selftest_changed, sanity, ignored=["kern/selftest.c"]),
+    Cheat("reads_solution", reads_solution, zero, check=solution_hidden),
     Cheat("build_fails", build_fails, nothing, check=build_error_shown),
     Cheat("symlink_to_solution", symlink_to_solution, sanity, check=symlink_refused),
     Cheat("flat_upload", flat_upload, everything),
