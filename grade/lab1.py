@@ -15,7 +15,6 @@
 import os
 import random
 import re
-import shutil
 import subprocess
 import threading
 
@@ -33,9 +32,13 @@ class Binary:
 
     def __init__(self, tree):
         kernel = os.path.join(tree.path, "build", "kernel")
+        # The Makefile's nm (TOOLPREFIX may make it a cross tool), and the
+        # objdump beside it.
+        nm = tree.tool("NM")
+        objdump = nm[:-2] + "objdump" if nm.endswith("nm") else "objdump"
         self.symbols = {}       # name -> address, every symbol nm lists
         self.code = []          # (address, name) of code symbols, by address
-        for line in tool("nm", "-n", kernel).splitlines():
+        for line in tool(nm, "-n", kernel).splitlines():
             f = line.split()
             if len(f) == 3:
                 self.symbols[f[2]] = int(f[0], 16)
@@ -45,7 +48,7 @@ class Binary:
         # (function making the call, called function or None if indirect).
         self.returns = {}
         func = None
-        for line in tool("objdump", "-d", "--insn-width=16", kernel).splitlines():
+        for line in tool(objdump, "-d", "--insn-width=16", kernel).splitlines():
             m = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
             if m:
                 func = m.group(1)
@@ -59,7 +62,7 @@ class Binary:
         # the kernel uses it (the stub of ksym_lookup doesn't), is the end
         # of .text.
         text = re.search(r"^\s*\d+ \.text\s+([0-9a-f]+)\s+([0-9a-f]+)\s",
-                         tool("objdump", "-h", kernel), re.M)
+                         tool(objdump, "-h", kernel), re.M)
         self.etext = int(text.group(1), 16) + int(text.group(2), 16)
         with open(os.path.join(tree.path, "kern", "param.h")) as f:
             self.depth = int(re.search(r"^#define BACKTRACE_DEPTH\s+(\d+)", f.read(), re.M)[1])
@@ -76,9 +79,8 @@ def binary(t):
         return _binaries[t.tree.path]
 
 
-def tool(name, *args):
-    """A binutils tool's output (the cross one if there is one, as the Makefile does)."""
-    prog = shutil.which("x86_64-elf-" + name) or name
+def tool(prog, *args):
+    """What a binutils program printed."""
     return subprocess.run([prog, *args], capture_output=True, check=True).stdout.decode()
 
 
