@@ -43,6 +43,7 @@ endif
 LD      := $(TOOLPREFIX)ld
 OBJCOPY := $(TOOLPREFIX)objcopy
 NM      := $(TOOLPREFIX)nm
+OBJDUMP := $(TOOLPREFIX)objdump
 GDB     := $(or $(shell command -v $(TOOLPREFIX)gdb 2>/dev/null),gdb)
 HOSTCC  := cc
 QEMU    := qemu-system-x86_64

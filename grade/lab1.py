@@ -32,10 +32,8 @@ class Binary:
 
     def __init__(self, tree):
         kernel = os.path.join(tree.path, "build", "kernel")
-        # The Makefile's nm (TOOLPREFIX may make it a cross tool), and the
-        # objdump beside it.
-        nm = tree.tool("NM")
-        objdump = nm[:-2] + "objdump" if nm.endswith("nm") else "objdump"
+        # The Makefile's tools (TOOLPREFIX may make them cross tools).
+        nm, objdump = tree.tool("NM"), tree.tool("OBJDUMP")
         self.symbols = {}       # name -> address, every symbol nm lists
         self.code = []          # (address, name) of code symbols, by address
         for line in tool(nm, "-n", kernel).splitlines():
