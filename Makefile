@@ -301,5 +301,9 @@ handout:
 test: all $(ACCEL_DEP)
 	@python3 instructor/maketest.py
 
-.PHONY: handout test
+# make autograder LAB=n: Gradescope's autograder for lab n, as autograder-labN.zip.
+autograder:
+	@python3 instructor/autograder.py $(LAB) autograder-lab$(LAB).zip
+
+.PHONY: handout test autograder
 #endif

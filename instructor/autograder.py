@@ -37,16 +37,16 @@ SUBMISSION = "/autograder/submission"
 RESULTS = "/autograder/results/results.json"
 
 SETUP = """#!/bin/sh
-# Gradescope runs this once, as root, to build the autograder's image: the
-# tools the kernel needs (the handout's tools/setup.sh: QEMU, GDB, gcc...),
-# bubblewrap for the sandbox the submissions run in, and libc6-dev for the
-# host tool mkfs/mkdisk (a minimal image lacks it).
+# Gradescope runs this once, as root, to build the autograder's image:
+# make, then what the handout's tools/setup.sh installs (QEMU, GDB, gcc,
+# the C library headers, Python 3, bubblewrap for the sandbox the
+# submissions run in, ...).
 set -e
 cd "$(dirname "$0")"
 chmod -R a+rX . && chmod a+x /autograder run_autograder handout/tools/*
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
-  make python3 bubblewrap util-linux libc6-dev >/dev/null
+  make util-linux >/dev/null
 handout/tools/setup.sh
 rm -rf handout/build
 """
