@@ -9,7 +9,10 @@
 // look ours up by name and copy it into cmdline[].
 //
 // The line is split at spaces into key=value options (a bare key has the
-// value ""). Every key must be in known_options[]: an unknown one is
+// value ""). Every key must be declared with CMDLINE_OPTION (defs.h),
+// beside the code that reads it: the macro puts the key and a line of help
+// into the .cmdline_options section, which kernel.ld gathers between
+// cmdline_options_start and cmdline_options_end. An unknown key is
 // reported on the console, never silently ignored.
 
 #include "types.h"
@@ -30,16 +33,11 @@ struct fwcfg_file {             // one directory entry, fields big-endian
   char name[FWCFG_NAME_MAX];
 };
 
-struct option {
-  const char *key;
-  const char *help;
-};
+CMDLINE_OPTION(test, "run the named kernel self-test (selftest.c)");
+CMDLINE_OPTION(seed, "a number that varies a self-test (printf, backtrace, bt_corrupt, bt_deep)");
+CMDLINE_OPTION(addrs, "addresses for the ksym_lookup self-test: hexadecimal, separated by ':'");
 
-static const struct option known_options[] = {
-  { "test", "run the named kernel self-test (selftest.c)" },
-  { "seed", "a number that varies a self-test (printf, backtrace, bt_corrupt, bt_deep)" },
-  { "addrs", "addresses for the ksym_lookup self-test: hexadecimal, separated by ':'" },
-};
+extern const struct cmdline_option cmdline_options_start[], cmdline_options_end[];  // kernel.ld
 
 static char cmdline[CMDLINE_MAX];
 static struct {
@@ -103,8 +101,8 @@ fwcfg_file(const char *name, char *buf, uint32 max)
 static int
 option_known(const char *key)
 {
-  for (uint64 i = 0; i < NELEM(known_options); i++)
-    if (strcmp(known_options[i].key, key) == 0)
+  for (const struct cmdline_option *o = cmdline_options_start; o < cmdline_options_end; o++)
+    if (strcmp(o->key, key) == 0)
       return 1;
   return 0;
 }
@@ -113,8 +111,8 @@ static void
 report_unknown(const char *key)
 {
   printf("cmdline: unknown option '%s'; known options:\n", key);
-  for (uint64 i = 0; i < NELEM(known_options); i++)
-    printf("cmdline:   %s=...  %s\n", known_options[i].key, known_options[i].help);
+  for (const struct cmdline_option *o = cmdline_options_start; o < cmdline_options_end; o++)
+    printf("cmdline:   %s=...  %s\n", o->key, o->help);
 }
 
 // Split cmdline[] in place into args[].

@@ -4,9 +4,9 @@
 // real-mode code: stage 1 of the boot loader (kern/boot/boot.S) calls
 // int 0x15 with eax=0xE820 once per entry and stores the entries at
 // physical E820_MAP (memlayout.h). Each entry is a range and a type;
-// ranges may be listed in any order. Lab 1 prints the map and sums the
-// usable memory for the boot banner; lab 2's page allocator takes its
-// free pages from the usable ranges.
+// ranges may be listed in any order, and may overlap. This file prints the
+// map and sums the usable memory for the boot banner, as the BIOS gave it;
+// e820_ranges() hands the valid entries to whoever cleans them up.
 //
 // ACPI 3.0 BIOSes return 24-byte entries whose last word holds attributes:
 // an entry whose bit 0 (E820_ATTR_VALID) is clear must be ignored. Older
@@ -96,4 +96,24 @@ e820_usable_bytes(void)
     if (e820_valid(&e[i]) && e[i].type == E820_USABLE)
       total += e[i].length;
   return total;
+}
+
+// Copy the valid entries, in the BIOS's order, into out (at most max of
+// them): each as [base, end) and whether it is usable RAM. An entry whose
+// end would pass 2^64 ends at the last page below it. Returns how many.
+uint32
+e820_ranges(struct e820_range *out, uint32 max)
+{
+  uint32 count, n = 0;
+  struct e820_entry *e = e820_entries(&count);
+
+  for (uint32 i = 0; i < count && n < max; i++) {
+    if (!e820_valid(&e[i]))
+      continue;
+    out[n].base = e[i].base;
+    out[n].end = e[i].base + e[i].length < e[i].base ? ~0xfffull : e[i].base + e[i].length;
+    out[n].usable = e[i].type == E820_USABLE;
+    n++;
+  }
+  return n;
 }

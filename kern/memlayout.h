@@ -35,22 +35,7 @@
 //   sectors 1 .. BOOT2_SECTORS    stage 2
 //   sector KERNEL_LBA onwards     the kernel ELF file (debug info stripped)
 //
-// Virtual address space once the kernel runs in long mode (lab 1):
-//
-//   0xFFFFFFFFFFFFFFFF +---------------------------+
-//                      | kernel image: physical    |
-//                      | 0 .. 1 GiB mapped at      |
-//   KERNBASE ------->  | KERNBASE (-mcmodel=kernel)|
-//   0xFFFFFFFF80000000 +---------------------------+
-//                      |          unmapped         |
-//   0x0000000040000000 +---------------------------+
-//                      | identity map of physical  |
-//                      | 0 .. 1 GiB (boot only)    |
-//   0x0000000000000000 +---------------------------+
-//
-// The identity map exists only so that the instruction after the switch to
-// paging can execute; lab 2 replaces both maps with the kernel's own page
-// table and a direct map of all physical memory.
+// The virtual address space is drawn below, beside its constants.
 
 #ifndef KERN_MEMLAYOUT_H
 #define KERN_MEMLAYOUT_H
@@ -83,9 +68,74 @@
 // is in the first 2 MiB, the one region entry.S maps with 4 KiB pages.
 #define BOOT_STACK_GUARD KERNEL_PHYS
 
+#if LAB >= 2
+// Virtual address space once the kernel's own page table is in use
+// (vm_init in vm.c builds it, replacing entry.S's boot page tables):
+//
+//   0xFFFFFFFFFFFFFFFF +---------------------------+
+//                      | unmapped                  |
+//   end (kernel.ld) -> +---------------------------+
+//                      | data, bss       RW-  NX   |  kernel image, mapped
+//                      | rodata, ksyms   R--  NX   |  section by section
+//                      | text            R-X       |  with 4 KiB pages
+//                      | boot stack      RW-  NX   |
+//   KERNBASE + 1 MiB   | guard page: unmapped      |  BOOT_STACK_GUARD
+//   KERNBASE --------> +---------------------------+  0xFFFFFFFF80000000
+//                      |          unmapped         |
+//                      +---------------------------+  DIRECTMAP_BASE + DIRECTMAP_SIZE
+//                      | direct map of physical    |
+//                      | 0 .. top of usable RAM,   |
+//                      | RW- NX, 1 GiB pages (or   |
+//                      | 2 MiB: see vm.c)          |
+//   DIRECTMAP_BASE --> +---------------------------+  0xFFFF800000000000
+//                      | non-canonical: no address |
+//                      | here can be used at all   |
+//   0x00007FFFFFFFFFFF +---------------------------+
+//                      | user space (lab 4):       |
+//                      | unmapped in the kernel's  |
+//                      | own page table            |
+//   0x0000000000000000 +---------------------------+  page 0 is never mapped: NULL faults
+//
+// kalloc() hands out pages as direct-map addresses (KADDR); a page-table
+// entry holds a physical address (PADDR). Physical memory beyond
+// DIRECTMAP_SIZE is left unused (memmap.c says so at boot).
+//
+// Before vm_init, the boot page tables map physical 0 .. BOOTMAP_SIZE at
+// 0, at KERNBASE, and (vm_boot_window in vm.c borrows the identity map's
+// table for it) at DIRECTMAP_BASE: enough to build the new tables with.
+
+#define DIRECTMAP_BASE  0xFFFF800000000000  // virtual address of physical 0 in the direct map
+#define DIRECTMAP_SIZE  0x8000000000        // 512 GiB: what one PML4 entry maps
+#define BOOTMAP_SIZE    0x40000000          // 1 GiB: what entry.S's boot tables map
+#define LOWMEM_TOP      0x100000            // below 1 MiB: BIOS, boot data, never handed out
+
 #ifndef __ASSEMBLER__
-// Physical to kernel-virtual, valid for physical memory below 1 GiB while
-// the boot page tables are in use.
+// Physical address to direct-map address, and back.
+#define KADDR(pa) ((void *)((uint64)(pa) + DIRECTMAP_BASE))
+#define PADDR(va) ((uint64)(va) - DIRECTMAP_BASE)
+#endif
+#else
+// Virtual address space once the kernel runs in long mode (lab 1):
+//
+//   0xFFFFFFFFFFFFFFFF +---------------------------+
+//                      | kernel image: physical    |
+//                      | 0 .. 1 GiB mapped at      |
+//   KERNBASE ------->  | KERNBASE (-mcmodel=kernel)|
+//   0xFFFFFFFF80000000 +---------------------------+
+//                      |          unmapped         |
+//   0x0000000040000000 +---------------------------+
+//                      | identity map of physical  |
+//                      | 0 .. 1 GiB (boot only)    |
+//   0x0000000000000000 +---------------------------+
+//
+// The identity map exists only so that the instruction after the switch to
+// paging can execute; lab 2 replaces both maps with the kernel's own page
+// table and a direct map of all physical memory.
+#endif
+
+#ifndef __ASSEMBLER__
+// Physical to kernel-virtual through KERNBASE: valid for physical memory
+// below 1 GiB while the boot page tables are in use.
 #define P2V(pa) ((void *)((uint64)(pa) + KERNBASE))
 #endif
 

@@ -62,4 +62,40 @@
 #define BOOT_SEG_CODE32 0x08
 #define BOOT_SEG_DATA32 0x10
 
+#if LAB >= 2
+// The kernel's page tables (vm.c). A virtual address's bits 47..39, 38..30,
+// 29..21 and 20..12 index the four levels: PML4, PDPT, PD, PT. Levels are
+// numbered from the bottom: a level-1 entry maps a 4 KiB page, a level-2
+// entry with PTE_PS a 2 MiB page, a level-3 one with PTE_PS a 1 GiB page.
+#define PGSIZE          4096        // bytes in a page (1 << PGSHIFT)
+#define PDPSHIFT        30          // log2 of the 1 GiB a PDPT entry maps
+#define PML4SHIFT       39          // log2 of the 512 GiB a PML4 entry maps
+#define PTLEVELS        4           // PML4, PDPT, PD, PT
+#define PGSIZE_2M       0x200000    // a 2 MiB page: 1 << PDSHIFT
+#define PGSIZE_1G       0x40000000  // a 1 GiB page: 1 << PDPSHIFT
+#define PTE_U           0x004       // user: ring 3 may use the page (never in the kernel's map)
+#define PTE_A           0x020       // accessed: set by the CPU on any use
+#define PTE_D           0x040       // dirty: set by the CPU on a write (leaf entries)
+#define PTE_G           0x100       // global: survives a CR3 load (needs CR4.PGE)
+#define PTE_NX          0x8000000000000000  // no execute (needs EFER.NXE, else a reserved bit)
+#define PTE_ADDR        0x000ffffffffff000  // the physical address an entry holds
+
+// More control-register bits.
+#define CR4_PGE         0x00000080  // page global enable: honour PTE_G
+#define CR4_SMEP        0x00100000  // supervisor mode execution prevention: no kernel jump to user pages
+#define CR4_SMAP        0x00200000  // supervisor mode access prevention: no kernel access to user pages
+#define EFER_NXE        0x800       // no-execute enable: PTE_NX means something
+
+// CPUID: which of these the CPU has. Leaf 0x80000001 answers in EDX, leaf
+// 7 (subleaf 0) in EBX; leaves 0 and 0x80000000 give the highest leaf.
+#define CPUID_MAXLEAF   0x00000000  // EAX: highest basic leaf
+#define CPUID_EXTMAX    0x80000000  // EAX: highest extended leaf
+#define CPUID_EXTFEAT   0x80000001  // extended features, in EDX:
+#define CPUID_EDX_NX    0x00100000  //   bit 20: the NX bit
+#define CPUID_EDX_1G    0x04000000  //   bit 26: 1 GiB pages (pdpe1gb)
+#define CPUID_STRUCTFEAT 0x00000007 // structured extended features, in EBX:
+#define CPUID_EBX_SMEP  0x00000080  //   bit 7: SMEP
+#define CPUID_EBX_SMAP  0x00100000  //   bit 20: SMAP
+#endif
+
 #endif

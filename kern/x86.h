@@ -75,6 +75,66 @@ rrsp(void)
   return val;
 }
 
+#if LAB >= 2
+static inline void
+wrmsr(uint32 msr, uint64 val)
+{
+  asm volatile("wrmsr" : : "c"(msr), "a"((uint32)val), "d"((uint32)(val >> 32)));
+}
+
+// CPUID leaf (subleaf sub): the four registers it answers in.
+static inline void
+cpuid(uint32 leaf, uint32 sub, uint32 *a, uint32 *b, uint32 *c, uint32 *d)
+{
+  asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+
+static inline uint64
+rcr3(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr3, %0" : "=r"(val));
+  return val;
+}
+
+// Load CR3: switch page tables and flush the TLB's non-global entries.
+static inline void
+lcr3(uint64 val)
+{
+  asm volatile("mov %0, %%cr3" : : "r"(val) : "memory");
+}
+
+static inline uint64
+rcr4(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr4, %0" : "=r"(val));
+  return val;
+}
+
+static inline void
+lcr4(uint64 val)
+{
+  asm volatile("mov %0, %%cr4" : : "r"(val) : "memory");
+}
+
+// Drop the TLB's entry for the page holding va.
+static inline void
+invlpg(void *va)
+{
+  asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+// The time-stamp counter: cycles (at a constant rate) since reset.
+static inline uint64
+rdtsc(void)
+{
+  uint32 lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64)hi << 32) | lo;
+}
+#endif
+
 static inline void
 cli(void)
 {
