@@ -2,7 +2,9 @@
 """Grade a kernel tree: `make grade` runs this.
 
     grade.py [--lab N] [--test NAME] [-v] [-j JOBS] [--json FILE] [--tree DIR]
+#if INSTRUCTOR
     grade.py --batch DIR --out DIR [--lab N] [-j JOBS]
+#endif
 
 Grades lab N and every earlier lab (N defaults to the tree's own lab, from
 `make print-lab`), with the tests of grade/lab1.py .. grade/labN.py that sit
@@ -15,9 +17,11 @@ the line "N passed, N failed". The exit status is 0 if every test passed,
   -j JOBS       tests run side by side (default: the number of CPUs)
   --json FILE   also write the results in Gradescope's results.json format
   --tree DIR    grade the kernel tree in DIR (default: the tree holding this file)
+#if INSTRUCTOR
   --batch DIR   grade every subdirectory of DIR as one submission, taking
                 only the lab's files from it (instructor/batch.py: the
                 instructors' tree); write OUT/NAME.json, OUT/summary.csv
+#endif
 
 Environment: ACCEL=kvm|tcg as for make; GRADE_TIMEOUT_SCALE=k multiplies
 every timeout (for a very slow machine).
@@ -124,19 +128,19 @@ def tally(results):
     return passed, len(results) - passed
 
 
+#if INSTRUCTOR
 def batch(folder, out, lab, jobs):
     """Grade a folder of submissions: instructor/batch.py does it."""
     if lab is None:
         raise GradeError("--batch needs --lab N (which lab the submissions are)")
     path = os.path.join(os.path.dirname(GRADE), "instructor", "batch.py")
-    if not os.path.isfile(path):
-        raise GradeError("batch grading needs the instructors' tree (no instructor/batch.py here)")
     spec = importlib.util.spec_from_file_location("batch", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.grade_batch(folder, out, lab, jobs)
 
 
+#endif
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="grade.py", description="Grade a kestrel kernel tree.")
     p.add_argument("--lab", type=int)
@@ -145,18 +149,33 @@ def parse_args(argv):
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--tree", default=os.path.dirname(GRADE))
+#if INSTRUCTOR
     p.add_argument("--batch", metavar="DIR")
     p.add_argument("--out", metavar="DIR")
+#endif
     args = p.parse_args(argv)
     if args.lab is not None and not 1 <= args.lab <= 8:
         p.error(f"--lab {args.lab} is not a lab number from 1 to 8")
     if args.jobs < 1:
         p.error(f"-j {args.jobs}: need at least one job")
+#if INSTRUCTOR
     if bool(args.batch) != bool(args.out):
         p.error("--batch and --out go together")
     if args.batch and (args.test or args.json):
         p.error("--batch grades whole submissions: no --test or --json with it")
+#endif
     return args
+
+
+def grade_as_told(args):
+    """Grade what the options say; (tests passed, tests failed)."""
+#if INSTRUCTOR
+    if args.batch:
+        return batch(args.batch, args.out, args.lab, args.jobs)
+#endif
+    results = grade_tree(args.tree, args.lab, args.test, args.verbose, args.jobs, args.json)
+    print(f"score: {sum(r.score for r in results)}/{sum(r.test.points for r in results)}")
+    return tally(results)
 
 
 def main(argv):
@@ -164,13 +183,7 @@ def main(argv):
     try:
         if shutil.which("qemu-system-x86_64") is None:
             raise GradeError("qemu-system-x86_64 is not installed (run tools/setup.sh)")
-        if args.batch:
-            passed, failed = batch(args.batch, args.out, args.lab, args.jobs)
-        else:
-            results = grade_tree(args.tree, args.lab, args.test, args.verbose,
-                                 args.jobs, args.json)
-            passed, failed = tally(results)
-            print(f"score: {sum(r.score for r in results)}/{sum(r.test.points for r in results)}")
+        passed, failed = grade_as_told(args)
     except GradeError as e:
         print(f"grade: {e}", file=sys.stderr)
         return 2

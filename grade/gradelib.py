@@ -105,9 +105,7 @@ def test(points, name, scored=True, after=(), hidden=False):
     scored=False marks a sanity check (max score 0), which may pass on the
     handout's stubs. after names tests that must pass first: if one fails,
     this test is reported as failed without running. hidden=True: Gradescope
-    shows the test to students only once grades are published (declare such
-    a test between "#if INSTRUCTOR" and "#endif" lines to keep it out of
-    handouts too).
+    shows the test to students only once grades are published.
     """
     after = (after,) if isinstance(after, str) else tuple(after)
 

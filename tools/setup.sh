@@ -24,7 +24,7 @@ esac
 LOG=build/setup.log STAMP=build/.setup-ok
 state() {
   { echo "$PATH ${TOOLPREFIX-}"; ls -l --full-time /var/lib/dpkg/status
-    cat tools/*.* mkfs/*.c grade/*.py instructor/*.py; } 2>/dev/null | cksum
+    cat tools/*.* mkfs/*.c grade/*.py; } 2>/dev/null | cksum
 }
 [ $mode = install ] && [ "$(state)" = "$(cat $STAMP 2>/dev/null)" ] && exit 0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kestrel-setup.XXXXXX") || exit 1
@@ -74,11 +74,16 @@ gdb_ok() {
   "$GDB" -q -nx -batch -ex "python $py; print('GDB', gdb.VERSION, 'with Python')" | grep GDB
 }
 python_ok() {   # every module our Python files import, but their own
-  python3 -I -S - grade/*.py instructor/*.py tools/*.py <<'EOF'
+  files="grade/*.py tools/*.py"
+#if INSTRUCTOR
+  files="$files instructor/*.py"
+#endif
+  # shellcheck disable=SC2086 # a list of file patterns
+  python3 -I -S - $files <<'EOF'
 import importlib, os, re, sys
 if sys.version_info < (3, 8):
     sys.exit("python3 %s is older than 3.8" % sys.version.split()[0])
-files = [p for p in sys.argv[1:] if os.path.exists(p)]  # instructor/ is not in handouts
+files = sys.argv[1:]
 ours = {"gdb"} | {os.path.basename(p)[:-3] for p in files}
 for p in files:
     for m in re.findall(r"^ *(?:from ([\w.]+) import|import ([\w.]+))", open(p).read(), re.M):
@@ -132,6 +137,9 @@ checks() {
   need sed sed have sed
   need coreutils timeout have timeout
   need bubblewrap "bwrap, the batch grader's sandbox" have bwrap
+#if INSTRUCTOR
+  need clang "clang (make test builds the kernel with it too)" have clang
+#endif
   [ $mode = check ] || return 0
   # (Each of these only where its tools are, lest one problem count twice.)
   have "$GDB" qemu-system-x86_64 python3 >/dev/null 2>&1 &&
