@@ -5,7 +5,8 @@ Run by `make test` in the instructors' tree (left out of handouts). It checks,
 one line per check, then prints `N passed, N failed` as its last line:
 
   1. gradelib's own unit tests (no QEMU);
-  2. the kernel builds without warnings with clang too (when clang is here);
+  2. the kernel builds without warnings with clang too, with a TOOLPREFIX
+     toolchain, and again when LAB and SOL change;
      the tools answer bad arguments in one line, with a non-zero exit;
   3. the solution tree passes every test of every lab (make grade);
   4. for each lab N that has grade/labN.py, the handout for lab N
@@ -93,13 +94,48 @@ def iter_tests(suite):
             yield item
 
 
-def clang_build(tally):
-    if shutil.which("clang") is None:
-        print("note  clang is not installed: the clang build was not checked")
-        return
+def build_checks(tally, work):
+    """The build: clang, a TOOLPREFIX cross toolchain, and objects that
+    follow LAB and SOL. Each in a build folder of its own (B=...), made afresh."""
+    for b in ("build-clang", "build-xtool", "build-config"):
+        shutil.rmtree(os.path.join(TOP, b), ignore_errors=True)
     rc, out = run(["make", "-s", "B=build-clang", "CC=clang", "build-clang/kernel",
                    "build-clang/disk.img"])
     tally.check(rc == 0, "the kernel builds with clang -Wall -Werror", out)
+    # A cross toolchain as Homebrew installs it, here symlinks to the host's tools.
+    xbin = os.path.join(work, "xbin")
+    os.mkdir(xbin)
+    for tool in ("gcc", "ld", "objcopy", "nm", "objdump", "gdb"):
+        os.symlink(shutil.which(tool), os.path.join(xbin, "x86_64-elf-" + tool))
+    env = dict(child_env(), PATH=xbin + os.pathsep + os.environ["PATH"])
+    r = subprocess.run(["make", "V=1", "B=build-xtool", "build-xtool/kernel", "build-xtool/disk.img"],
+                       cwd=TOP, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    tools = re.findall(r"^(\S+?(?:gcc|ld|objcopy|nm)) ", r.stdout, re.M)
+    tally.check(r.returncode == 0 and tools and all(t.startswith("x86_64-elf-") for t in tools),
+                "with x86_64-elf-gcc on PATH the build uses the x86_64-elf- toolchain",
+                r.stdout + r.stderr)
+    rebuilt = []
+    for config in ([], ["LAB=1", "SOL=0"], []):
+        rc, out = run(["make", "B=build-config", *config, "build-config/kernel"])
+        rebuilt.append(rc == 0 and "CC      kern/backtrace.c" in out)
+    tally.check(all(rebuilt), "make, then make LAB=1 SOL=0, then make: each rebuilds the kernel",
+                f"rebuilt: {rebuilt}")
+
+
+HANDOUT_TABOO = re.compile(r"instructor/|make test|roadmap|handout\.py|maketest|cheats", re.I)
+
+
+def handout_truth(tally, lab, dest):
+    """A handout speaks only of what it holds: no instructors' tools, no roadmap."""
+    found = []
+    for folder, _, files in os.walk(dest):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, errors="replace") as f:
+                for n, line in enumerate(f, 1):
+                    if HANDOUT_TABOO.search(line):
+                        found.append(f"{os.path.relpath(path, dest)}:{n}: {line.strip()}")
+    tally.check(not found, f"lab {lab} handout speaks only of what it holds", "\n".join(found))
 
 
 def one_line_error(rc, out):
@@ -174,6 +210,7 @@ def handout(tally, lab, work):
     later = [p for p in glob.glob(os.path.join(dest, "*", "lab*.*"))
              if int(re.search(r"lab(\d+)", os.path.basename(p)).group(1)) > lab]
     tally.check(not later, f"lab {lab} handout has no file of a later lab", "\n".join(later))
+    handout_truth(tally, lab, dest)
     rc, out = run(["make", "-s"], cwd=dest)
     if not tally.check(rc == 0, f"lab {lab} handout builds with -Wall -Werror", out):
         return
@@ -240,9 +277,9 @@ def main():
     labs = sorted(int(re.search(r"lab(\d+)\.py$", p).group(1))
                   for p in glob.glob(os.path.join(GRADE, "lab[0-9]*.py")))
     unit_tests(tally)
-    clang_build(tally)
     work = tempfile.mkdtemp(prefix="kestrel-test-")
     try:
+        build_checks(tally, work)
         bad_input(tally, work)
         solution(tally, labs, work)
         for lab in labs:
