@@ -150,7 +150,8 @@ $(B)/bootblock: $(BOOTOBJS) $(B)/kern/boot/boot.ld
 
 # The kernel is linked twice. The first link has an empty symbol table;
 # nm lists its functions, kern/ksyms.awk turns the list into ksyms.S, and
-# the second link embeds that table for backtrace(). The table sits after
+# the second link embeds that table for backtrace() (build/ksyms.S is
+# kept, to be read). The table sits after
 # all code (kernel.ld), so no function moves between the links: the check
 # below compares the two links' code symbols to prove it. Temporary files
 # carry the shell's PID ($$$$), so two builds at once cannot trip each other.
@@ -164,7 +165,7 @@ $(B)/kernel: $(KOBJS) $(B)/kernel.ld kern/ksyms.awk
 	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $$t $(KOBJS) $$t.ksyms.o; \
 	$(NM) -n $$t.pass1 | grep ' [tT] ' >$$t.syms1; $(NM) -n $$t | grep ' [tT] ' >$$t.syms2; \
 	cmp -s $$t.syms1 $$t.syms2 || { echo "kernel: functions moved between the two links (see kernel.ld)"; exit 1; }; \
-	rm -f $$t.*; mv $$t $@
+	mv $$t.ksyms.S $(B)/ksyms.S; rm -f $$t.*; mv $$t $@
 
 $(B)/mkdisk: mkfs/mkdisk.c kern/memlayout.h | $(B)/.tools-ok
 	@mkdir -p $(@D)
@@ -222,12 +223,14 @@ endif
 
 # $(call run_qemu,extra arguments): QEMU on this terminal. It runs with
 # -no-reboot, so a reset of the machine (a triple fault: the kernel never
-# resets it on purpose) ends QEMU with status 0, as Ctrl-A X does; but
-# Ctrl-A X prints "QEMU: Terminated", so a copy of the console tells the
-# two apart. (The kernel's own power-off gives an odd status.)
-run_qemu = @{ $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic $(1); \
+# resets it on purpose) ends QEMU with status 0, as Ctrl-A X and a signal
+# do; but those two say so ("QEMU: Terminated", "terminating on signal"),
+# so a copy of the console tells them apart. (The kernel's own power-off
+# gives an odd status.)
+run_qemu = @{ $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic $(1) 2>&1; \
 	  echo $$? >$(B)/qemu.status; } | tee $(B)/qemu.log; \
-	if [ "$$(cat $(B)/qemu.status)" = 0 ] && ! grep -q 'QEMU: Terminated' $(B)/qemu.log; then \
+	if [ "$$(cat $(B)/qemu.status)" = 0 ] && \
+	   ! grep -q 'QEMU: Terminated\|terminating on signal' $(B)/qemu.log; then \
 	  echo "*** the machine reset: triple fault (QEMU runs with -no-reboot)"; exit 1; fi
 
 qemu: all $(ACCEL_DEP)
