@@ -169,3 +169,16 @@ cmdline_get(const char *key)
       return args[i].value;
   return NULL;
 }
+
+// The value of option key as a decimal number; 0 if it wasn't given or
+// isn't one.
+uint64
+cmdline_uint(const char *key)
+{
+  const char *s = cmdline_get(key);
+  uint64 n = 0;
+
+  for (; s && *s >= '0' && *s <= '9'; s++)
+    n = n * 10 + (*s - '0');
+  return n;
+}

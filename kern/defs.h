@@ -28,6 +28,7 @@ struct cmdline_option {
   __attribute__((used, section(".cmdline_options"), aligned(8))) = { #key, help }
 void          cmdline_init(void);
 const char   *cmdline_get(const char *key);
+uint64        cmdline_uint(const char *key);
 
 // e820.c
 struct e820_range {
@@ -38,6 +39,43 @@ struct e820_range {
 void          e820_print(void);
 uint64        e820_usable_bytes(void);
 uint32        e820_ranges(struct e820_range *out, uint32 max);
+
+#if LAB >= 2
+// kalloc.c
+void         *kalloc(void);
+void          kfree(void *page);
+void          kalloc_init(uint64 lo, uint64 hi);
+uint64        kalloc_nfree(void);
+int           kalloc_debug(void);
+const char   *caller_name(uint64 ret, uint64 *offset);
+
+// kmalloc.c
+void         *kmalloc(uint64 size);
+void          kmfree(void *p);
+uint64        kmalloc_pages(void);
+
+// memmap.c
+struct memrange {
+  uint64 base;          // first byte
+  uint64 end;           // the byte after the last
+};
+void          mem_init(void);
+void          memmap_init(void);
+const struct memrange *memmap_usable(uint32 *n);
+uint64        memmap_pages(void);
+uint64        memmap_top(void);
+uint64        memmap_steal(uint64 bytes);
+
+// vm.c
+typedef uint64 pte_t;
+pte_t        *vm_walk(pte_t *pml4, uint64 va, int level, int alloc);
+int           vm_map(pte_t *pml4, uint64 va, uint64 pa, uint64 size, uint64 perm, uint64 pgsize);
+pte_t        *vm_lookup(pte_t *pml4, uint64 va, uint64 *pgsize);
+void          vm_unmap(pte_t *pml4, uint64 va, uint64 size);
+void          vm_boot_window(void);
+int           vm_init(void);
+pte_t        *vm_kernel_pml4(void);
+#endif
 
 // printf.c
 void          printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,6 +29,9 @@ main(void)
   e820_print();
   printf("kestrel: running in %s, %lu MiB usable memory (e820)\n", cpu_mode(),
          e820_usable_bytes() / MIB);
+#if LAB >= 2
+  mem_init();
+#endif
 
   const char *test = cmdline_get("test");
   if (test)

@@ -71,6 +71,7 @@
 #define PDPSHIFT        30          // log2 of the 1 GiB a PDPT entry maps
 #define PML4SHIFT       39          // log2 of the 512 GiB a PML4 entry maps
 #define PTLEVELS        4           // PML4, PDPT, PD, PT
+#define PXBITS          9           // bits of a virtual address that index one level
 #define PGSIZE_2M       0x200000    // a 2 MiB page: 1 << PDSHIFT
 #define PGSIZE_1G       0x40000000  // a 1 GiB page: 1 << PDPSHIFT
 #define PTE_U           0x004       // user: ring 3 may use the page (never in the kernel's map)

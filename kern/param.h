@@ -10,6 +10,13 @@
 #define CMDLINE_MAX     256     // longest kernel command line (fw_cfg string)
 #define CMDLINE_ARGS    16      // most options on one command line
 #define BACKTRACE_DEPTH 32      // most frames a backtrace prints
+#if LAB >= 2
+#define MEM_MIN_PAGES   256     // usable pages beside the kernel, at least (1 MiB), or panic
+#define KALLOC_POISON   0x6b    // what a free page is filled with (kalloc.c)
+#define KMALLOC_POISON  0x6d    // what a free heap object is filled with (kmalloc.c)
+#define KMALLOC_MIN     16      // smallest heap size class, bytes
+#define KMALLOC_MAX     1024    // largest; a bigger request gets a whole page
+#endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile
 // passes it with -fw_cfg name=opt/kestrel/cmdline,string=...

@@ -29,17 +29,6 @@ extern char boot_stack_guard[];     // kernel.ld: the unmapped page below the bo
 
 volatile int bt_calls;              // the work each test function does after its calls
 
-// Parse a decimal number; 0 for anything else.
-static uint64
-parse_uint(const char *s)
-{
-  uint64 n = 0;
-
-  for (; s && *s >= '0' && *s <= '9'; s++)
-    n = n * 10 + (*s - '0');
-  return n;
-}
-
 // Parse a hexadecimal number (an optional 0x, then digits) at *s, and
 // advance *s past it.
 static uint64
@@ -76,7 +65,7 @@ seed_next(uint64 *x)
 uint64
 selftest_seed(void)
 {
-  return parse_uint(cmdline_get("seed"));
+  return cmdline_uint("seed");
 }
 
 //// backtrace: a chain of calls that the seed chooses ////////////////////
