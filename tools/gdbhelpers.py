@@ -188,6 +188,11 @@ named as kern/mmu.h names them."""
     print("EFER: %#010x  %s" % (r["EFER"], bits(r["EFER"], "EFER_")))
 
 
+def e820_offset(cpu):
+    """Where the kernel sees physical memory: KERNBASE + physical once paging is on."""
+    return LAYOUT["KERNBASE"] if cpu.regs["CR0"] & CR0_PG else 0
+
+
 @command("e820", gdb.COMMAND_DATA)
 def e820():
     """Show the BIOS e820 memory map that the boot sector stored.
@@ -198,7 +203,7 @@ The boot sector stores it at physical E820_MAP (kern/memlayout.h): a uint32
 count, then from E820_ENTRIES the entries, struct e820_entry of kern/e820.c.
 Once paging is on, it is read through KERNBASE + physical. One line per
 entry, as the kernel's boot banner prints them, then the usable total."""
-    offset = LAYOUT["KERNBASE"] if Cpu().regs["CR0"] & CR0_PG else 0
+    offset = e820_offset(Cpu())
 
     def at(phys, type):
         return gdb.Value(offset + phys).cast(gdb.lookup_type(type).pointer())
@@ -226,3 +231,169 @@ it as 64-bit code. Elsewhere it prints nothing, and it never fails a stop."""
             x16(1)
     except (gdb.error, gdb.GdbError, OSError, subprocess.CalledProcessError):
         pass
+#if LAB >= 2
+
+
+## Page tables: pte and ptmap (lab 2) ########################################
+#
+# Both read the tables from physical memory through QEMU's monitor (xp),
+# starting at CR3, so they work whatever the kernel maps. Bits are named
+# as kern/mmu.h names them (PTE_*).
+
+PTE = {n[len("PTE_"):]: v for n, (v, _) in MMU.items() if n.startswith("PTE_")}
+LEVEL_NAMES = {4: "PML4", 3: "PDPT", 2: "PD", 1: "PT"}
+LOW48 = (1 << 48) - 1
+
+
+def e820_offset(cpu):
+    """Lab 2's kernel no longer maps low memory at KERNBASE: read it through
+    the direct map once the kernel's own page table is in use."""
+    if not cpu.regs["CR0"] & CR0_PG:
+        return 0
+    return LAYOUT["DIRECTMAP_BASE"] if translate(LAYOUT["KERNBASE"], cpu.regs["CR3"])[1] is None \
+        else LAYOUT["KERNBASE"]
+
+
+def read_table(pa, cache):
+    """The 512 entries of the table page at physical pa."""
+    if pa not in cache:
+        out = gdb.execute("monitor xp /512gx %#x" % pa, to_string=True)
+        cache[pa] = [int(v, 16) for line in re.findall(r"^\s*[0-9a-f]+:(.*)$", out, re.M)
+                     for v in line.split()]
+    return cache[pa]
+
+
+def span(level):
+    return 1 << (12 + 9 * (level - 1))
+
+
+def access(entry, eff):
+    """Combine an entry's bits with the levels above it: writable and user
+    only if every level says so, no-execute if any level does."""
+    w, u, nx = eff
+    return (w and bool(entry & PTE["W"]), u and bool(entry & PTE["U"]), nx or bool(entry & PTE["NX"]))
+
+
+def perms(eff, entry):
+    w, u, nx = eff
+    return "r%s%s%s%s" % ("w" if w else "-", "-" if nx else "x", " user" if u else "",
+                          " global" if entry & PTE["G"] else "")
+
+
+def canonical(va):
+    return va | (MASK64 ^ LOW48) if va >> 47 & 1 else va
+
+
+def translate(va, cr3, cache=None):
+    """([(level, index, entry)], leaf) for va; leaf is (pa, size, eff, entry)
+    or None if va is not mapped."""
+    cache = {} if cache is None else cache
+    table, path, eff = cr3 & PTE["ADDR"], [], (True, True, False)
+    for level in (4, 3, 2, 1):
+        index = (va >> (12 + 9 * (level - 1))) & 511
+        entry = read_table(table, cache)[index]
+        path.append((level, index, entry))
+        if not entry & PTE["P"]:
+            return path, None
+        eff = access(entry, eff)
+        if level == 1 or entry & PTE["PS"]:
+            size = span(level)
+            return path, ((entry & PTE["ADDR"] & ~(size - 1)) + va % size, size, eff, entry)
+        table = entry & PTE["ADDR"]
+
+
+def size_name(size):
+    return {1 << 12: "4K", 1 << 21: "2M", 1 << 30: "1G"}[size]
+
+
+def address(arg, what):
+    try:
+        return int(gdb.parse_and_eval(arg)) & MASK64
+    except gdb.error as e:
+        raise gdb.GdbError("%s: %s" % (what, e))
+
+
+@command("pte", gdb.COMMAND_DATA)
+def pte_command(arg):
+    """Show how the page tables in CR3 map a virtual address.
+
+Usage: pte ADDR        (ADDR: a number or an expression, e.g. &end or $rip)
+
+One line per level walked (PML4, PDPT, PD, PT): the index, the entry and
+its bits as kern/mmu.h names them; then the translation, the page size and
+what the page allows, all levels combined:
+
+    0xffffffff80105000 -> 0x0000000000105000  4K page  r-x global
+
+r, w or -, x or - (no-execute), "user" if ring 3 may use it, "global" if
+it survives a CR3 load. Or "not mapped" and the level where the walk ends."""
+    if not arg.strip():
+        raise gdb.GdbError("usage: pte ADDR")
+    va = address(arg, "pte")
+    cr3 = Cpu().regs["CR3"]
+    path, leaf = translate(va, cr3)
+    print("pte %#x (CR3 %#x)" % (va, cr3))
+    for level, index, entry in path:
+        names = [n for n, v in PTE.items() if n != "ADDR" and entry & v == v]
+        print("  %-4s[%3d] %#018x  %s" % (LEVEL_NAMES[level], index, entry, " ".join(names)))
+    if leaf is None:
+        print("%#x not mapped: %s[%d] is not present" % (va, LEVEL_NAMES[path[-1][0]], path[-1][1]))
+        return
+    pa, size, eff, entry = leaf
+    print("%#018x -> %#018x  %s page  %s" % (va, pa, size_name(size), perms(eff, entry)))
+
+
+def leaves(table, level, base, lo, hi, eff, cache):
+    """(va, pa, size, permissions) of each page mapped in [lo, hi) (48-bit
+    addresses) under the level-`level` table at physical table."""
+    first, last = max(0, (lo - base) // span(level)), min(511, (hi - 1 - base) // span(level))
+    entries = read_table(table, cache)
+    for i in range(first, last + 1):
+        entry, va = entries[i], base + i * span(level)
+        if not entry & PTE["P"]:
+            continue
+        e = access(entry, eff)
+        if level == 1 or entry & PTE["PS"]:
+            yield va, entry & PTE["ADDR"] & ~(span(level) - 1), span(level), perms(e, entry)
+        else:
+            yield from leaves(entry & PTE["ADDR"], level - 1, va, lo, hi, e, cache)
+
+
+@command("ptmap", gdb.COMMAND_DATA)
+def ptmap_command(arg):
+    """List what the page tables in CR3 map between two virtual addresses.
+
+Usage: ptmap START END        (END excluded)
+
+One line per run of pages of one size with the same permissions whose
+physical addresses follow on:
+
+    0xffff800000000000-0xffff8001ffffffff -> 0x0000000000000000  1G x8  rw- global
+
+Permissions as pte shows them."""
+    args = gdb.string_to_argv(arg)
+    if len(args) != 2:
+        raise gdb.GdbError("usage: ptmap START END")
+    lo, hi = (address(a, "ptmap") & LOW48 for a in args)
+    if hi <= lo:
+        raise gdb.GdbError("ptmap: END must be above START")
+    run = None
+    for va, pa, size, p in leaves(Cpu().regs["CR3"] & PTE["ADDR"], 4, 0, lo, hi,
+                                  (True, True, False), {}):
+        if run and run[0] + run[3] * size == va and run[1] + run[3] * size == pa \
+                and run[2] == size and run[4] == p:
+            run[3] += 1
+            continue
+        if run:
+            print_run(*run)
+        run = [va, pa, size, 1, p]
+    if run:
+        print_run(*run)
+    else:
+        print("nothing mapped in %#x-%#x" % (canonical(lo), canonical(hi - 1)))
+
+
+def print_run(va, pa, size, count, p):
+    print("%#018x-%#018x -> %#018x  %s x%d  %s" % (canonical(va), canonical(va + count * size - 1),
+                                                   pa, size_name(size), count, p))
+#endif
