@@ -156,8 +156,20 @@ def uses_2m(t, output):
     return m is None or m.group(1) == "2 MiB"
 
 
+def wait_for(q, pattern):
+    """q.expect(pattern), but a panic that ends the kernel first fails the
+    test at once (the stubs' NULL from kalloc leads to one) instead of
+    waiting out the timeout."""
+    m = q.expect(rf"(?:{pattern})|(?P<halted>^panic: halted$)")
+    if m.group("halted"):
+        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
+        raise Fail(f"the kernel panicked before printing /{pattern}/: "
+                   + (panics[0] if panics else "panic: halted"))
+    return m
+
+
 def free_count(q):
-    return int(q.expect(r"^kalloc: (\d+) free pages$").group(1))
+    return int(wait_for(q, r"^kalloc: (\d+) free pages$").group(1))
 
 
 def check_count(t, q, what):
@@ -174,13 +186,13 @@ def check_count(t, q, what):
 @test(0, "mem_boot", scored=False)
 def mem_boot(t):
     q = t.boot()
-    q.expect(r"^kalloc: \d+ free pages$")
+    wait_for(q, r"^kalloc: \d+ free pages$")
 
 
 @test(0, "mem_small", scored=False)
 def mem_small(t):
     q = boot(t, "", mem="2M")
-    q.expect(r"^panic: memmap: .*MEM too small")
+    wait_for(q, r"^panic: memmap: .*MEM too small")
     q.expect(r"^panic: halted")
 
 
@@ -193,9 +205,9 @@ def kalloc_count(t):
         k = 1 + next(lcg_draws(seed)) % 1000
         q = boot(t, f"test=kalloc_nfree seed={seed} {extra}", mem=mem)
         n = check_count(t, q, f"MEM={mem} {extra}".strip())
-        m = q.expect(r"^kalloc_nfree: (\d+) free; after (\d+) kallocs (\d+) free; "
+        m = wait_for(q, r"^kalloc_nfree: (\d+) free; after (\d+) kallocs (\d+) free; "
                      r"after \d+ kfrees (\d+) free$")
-        got = tuple(int(g) for g in m.groups())
+        got = tuple(int(g) for g in m.group(1, 2, 3, 4))
         t.check(got == (n, k, n - k, n), f"MEM={mem} seed={seed}: the count must follow kalloc "
                 "and kfree (kalloc_nfree: N free; after K kallocs N-K free; after K kfrees N free)",
                 expected=(n, k, n - k, n), got=got)
@@ -226,11 +238,11 @@ def kalloc_all(t):
     seed = new_seed()
     q = boot(t, f"test=kalloc_all seed={seed}", mem="32M")
     n = check_count(t, q, "MEM=32M")
-    m = q.expect(r"^kalloc_all: (\d+) pages handed out, each once; (\d+) free now$")
+    m = wait_for(q, r"^kalloc_all: (\d+) pages handed out, each once; (\d+) free now$")
     t.check(int(m.group(1)) == n and int(m.group(2)) == 0,
             f"kalloc (seed={seed}) should hand out all {n} free pages, then none",
             got=m.group(0))
-    back = int(q.expect(r"^kalloc_all: all given back: (\d+) free pages$").group(1))
+    back = int(wait_for(q, r"^kalloc_all: all given back: (\d+) free pages$").group(1))
     got = [(int(a, 16), int(b, 16) + 1) for a, b in
            re.findall(r"^kalloc_all: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$", q.output, re.M)]
     usable = usable_ranges(t, q.output)
@@ -246,7 +258,7 @@ def kalloc_all(t):
 
 def freed_panic(t, q, who, seed):
     """(address, why, caller) of a kfree/kmfree panic."""
-    m = q.expect(rf"^panic: {who}: (0x[0-9a-f]+): (.*) \(called from (\S+)\+0x[0-9a-f]+\)$")
+    m = wait_for(q, rf"^panic: {who}: (0x[0-9a-f]+): (.*) \(called from (\S+)\+0x[0-9a-f]+\)$")
     q.expect(r"^panic: halted")
     return int(m.group(1), 16), m.group(2), m.group(3)
 
@@ -257,7 +269,7 @@ def kfree_checks(t):
     kind) each panic, naming the page and kfree's caller."""
     seed = new_seed()
     q = t.boot(f"test=kalloc_double seed={seed}")
-    addr = int(q.expect(r"^kalloc_double: freeing (0x[0-9a-f]+) again$").group(1), 16)
+    addr = int(wait_for(q, r"^kalloc_double: freeing (0x[0-9a-f]+) again$").group(1), 16)
     got = freed_panic(t, q, "kfree", seed)
     t.check(got == (addr, "double free", "kalloc_double_test"),
             f"a double free (seed={seed}) should panic 'kfree: ADDR: double free (called from "
@@ -266,7 +278,7 @@ def kfree_checks(t):
     seed = new_seed()
     kind = next(lcg_draws(seed)) % 3
     q = t.boot(f"test=kfree_bad seed={seed}")
-    addr = int(q.expect(r"^kfree_bad: freeing (0x[0-9a-f]+) ").group(1), 16)
+    addr = int(wait_for(q, r"^kfree_bad: freeing (0x[0-9a-f]+) ").group(1), 16)
     why = "not the start of a page" if kind == 0 else "not a page kalloc hands out"
     got = freed_panic(t, q, "kfree", seed)
     t.check(got == (addr, why, "kfree_bad_test"),
@@ -280,10 +292,10 @@ def kalloc_uaf(t):
     """With memdebug, a write to a freed page is caught when it is handed out."""
     seed = new_seed()
     q = t.boot(f"test=kalloc_uaf seed={seed} memdebug")
-    value, at, page = q.expect(r"^kalloc_uaf: writing 0x([0-9a-f]+) to byte (\d+) of freed "
-                               r"page (0x[0-9a-f]+)$").groups()
+    value, at, page = wait_for(q, r"^kalloc_uaf: writing 0x([0-9a-f]+) to byte (\d+) of freed "
+                               r"page (0x[0-9a-f]+)$").group(1, 2, 3)
     want = f"kalloc: page {page} was written after it was freed: byte {at} is 0x{value}"
-    m = q.expect(r"^panic: (.*?)(, not 0x[0-9a-f]+)?$")
+    m = wait_for(q, r"^panic: (.*?)(, not 0x[0-9a-f]+)?$")
     q.expect(r"^panic: halted")
     t.check(m.group(1) == want, f"memdebug (seed={seed}) should catch the write",
             expected=f"panic: {want}, not 0x..", got=m.group(0))
@@ -295,15 +307,15 @@ def kmalloc(t):
     seed = new_seed()
     size = 1 + next(lcg_draws(seed)) % layout(t)["KMALLOC_MAX"]
     q = t.boot(f"test=kmalloc seed={seed}")
-    a, b = map(int, q.expect(r"^kmalloc: \d+ allocations of seeded sizes, twice: "
-                             r"heap pages (\d+), then (\d+)$").groups())
+    a, b = map(int, wait_for(q, r"^kmalloc: \d+ allocations of seeded sizes, twice: "
+                             r"heap pages (\d+), then (\d+)$").group(1, 2))
     t.check(0 < a == b, f"the second round (seed={seed}) should reuse the first's memory",
             got=(a, b))
-    m = q.expect(r"^kmalloc: kmalloc\((\d+)\) after kmfree: (0x[0-9a-f]+) then (0x[0-9a-f]+)$")
+    m = wait_for(q, r"^kmalloc: kmalloc\((\d+)\) after kmfree: (0x[0-9a-f]+) then (0x[0-9a-f]+)$")
     t.check(int(m.group(1)) == size and m.group(2) == m.group(3),
             "kmalloc after kmfree of the same size should return the freed object",
             got=m.group(0))
-    q.expect(r"^kmalloc: done$")
+    wait_for(q, r"^kmalloc: done$")
 
 
 @test(5, "kmalloc_checks")
@@ -312,14 +324,14 @@ def kmalloc_checks(t):
     seed = new_seed()
     kind = next(lcg_draws(seed)) % 2
     q = t.boot(f"test=kmfree_bad seed={seed}")
-    addr = int(q.expect(r"^kmfree_bad: freeing (0x[0-9a-f]+)").group(1), 16)
+    addr = int(wait_for(q, r"^kmfree_bad: freeing (0x[0-9a-f]+)").group(1), 16)
     why = "double free" if kind == 0 else "not the start of an object"
     got = freed_panic(t, q, "kmfree", seed)
     t.check(got == (addr, why, "kmfree_bad_test"), f"kmfree_bad (seed={seed})",
             expected=(hex(addr), why, "kmfree_bad_test"), got=(hex(got[0]),) + got[1:])
     q = t.boot(f"test=kmalloc_uaf seed={seed} memdebug")
-    at, obj = q.expect(r"^kmalloc_uaf: writing byte (\d+) of freed object (0x[0-9a-f]+)").groups()
-    q.expect(rf"^panic: kmalloc: object {obj} \(size \d+\) was written after it was freed: "
+    at, obj = wait_for(q, r"^kmalloc_uaf: writing byte (\d+) of freed object (0x[0-9a-f]+)").group(1, 2)
+    wait_for(q, rf"^panic: kmalloc: object {obj} \(size \d+\) was written after it was freed: "
              rf"byte {at} is ")
     q.expect(r"^panic: halted")
 
@@ -334,24 +346,24 @@ def vm_map(t):
     va = (1 + next(draws) % (GIB // PAGE - 1)) * PAGE
     big = (1 + next(draws) % 1024) * (2 << 20) + GIB
     q = t.boot(f"test=vm_map seed={seed}")
-    nx = L["PTE_NX"] if re.search(r"^vm: .* NX on", q.expect(r"^vm: .*$").group(0)) else 0
+    nx = L["PTE_NX"] if re.search(r"^vm: .* NX on", wait_for(q, r"^vm: .*$").group(0)) else 0
     ad = L["PTE_A"] | L["PTE_D"]
-    m = q.expect(r"^vm_map: (0x[0-9a-f]+) -> (0x[0-9a-f]+): read (\w+), write (\w+), "
+    m = wait_for(q, r"^vm_map: (0x[0-9a-f]+) -> (0x[0-9a-f]+): read (\w+), write (\w+), "
                  r"pte (0x[0-9a-f]+|\S+), page (0x[0-9a-f]+)$")
-    v, pa, rd, wr, pte, size = m.groups()
+    v, pa, rd, wr, pte, size = m.group(1, 2, 3, 4, 5, 6)
     want = int(pa, 16) | L["PTE_P"] | L["PTE_W"] | nx
     t.check(int(v, 16) == va and rd == wr == "ok" and pte.startswith("0x")
             and int(pte, 16) & ~ad == want and size == "0x1000",
             f"vm_map of a 4 KiB page at {va:#x} (seed={seed})",
             expected=f"read ok, write ok, pte {want:#x} (A, D aside), page 0x1000", got=m.group(0))
-    q.expect(r"^vm_map: after vm_unmap: not mapped$")
-    m = q.expect(r"^vm_map: (0x[0-9a-f]+) -> 0x0 \(2 MiB\): pte (\S+), page (\S+), e820 count (\w+)$")
+    wait_for(q, r"^vm_map: after vm_unmap: not mapped$")
+    m = wait_for(q, r"^vm_map: (0x[0-9a-f]+) -> 0x0 \(2 MiB\): pte (\S+), page (\S+), e820 count (\w+)$")
     want = L["PTE_P"] | L["PTE_PS"] | nx
     t.check(int(m.group(1), 16) == big and m.group(2).startswith("0x")
             and int(m.group(2), 16) & ~ad == want and m.group(3) == "0x200000"
             and m.group(4) == "ok", f"vm_map of a 2 MiB page at {big:#x}",
             expected=f"pte {want:#x}, page 0x200000, e820 count ok", got=m.group(0))
-    q.expect(r"^vm_map: done$")
+    wait_for(q, r"^vm_map: done$")
 
 
 ## Page tables through GDB ###########################################################
@@ -387,7 +399,7 @@ def gdb_pagetables(t, kargs, size):
                                                   (text, rodata, data, direct, 0, guard)]
     cmds += [f"ptmap {base:#x} {base + 4 * GIB:#x}", "detach"]
     out = t.gdb(cmds)
-    q.expect(r"^kalloc: \d+ free pages$")
+    wait_for(q, r"^kalloc: \d+ free pages$")
     vm = re.search(r"^vm: kernel page table .* in (1 GiB|2 MiB) pages; NX (\w+)", q.output, re.M)
     t.check(vm is not None, "the kernel should switch to its own page table (a 'vm: kernel page "
             "table at ...' line)", got=re.findall(r"^vm: .*$", q.output, re.M))
