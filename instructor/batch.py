@@ -302,12 +302,21 @@ def grade_batch(folder, out, lab, jobs):
     try:
         pristine = os.path.join(scratch, "handout")
         handout_py.make_handout(TOP, lab, pristine, False)
+        # The grader runs from a copy that nobody can read wherever the
+        # instructors' tree is (a home folder, say), and that holds no solution.
+        grader = os.path.join(scratch, "grader")
+        for d in ("grade", "tools"):
+            shutil.copytree(os.path.join(TOP, d), os.path.join(grader, d),
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        for d, dirs, files in os.walk(grader):
+            for p in [d] + [os.path.join(d, x) for x in dirs + files]:
+                os.chmod(p, os.stat(p).st_mode | 0o444 | (0o111 if os.path.isdir(p) else 0))
         for n, name in enumerate(subs):
             work = os.path.join(scratch, f"sub{n}")
             os.mkdir(work)
             t0 = time.monotonic()
             try:
-                report = grade_one(pristine, TOP, lab, os.path.join(folder, name), work, jobs)
+                report = grade_one(pristine, grader, lab, os.path.join(folder, name), work, jobs)
             except Exception as e:          # one bad submission never stops the batch
                 report = not_graded(tests, f"grader error: {e}", time.monotonic() - t0)
             finally:
