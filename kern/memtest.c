@@ -138,11 +138,16 @@ kalloc_all_test(void)
       warm[j] = NULL;
     }
   }
-  for (uint64 i = 0; i < nwarm; i++)
-    if (warm[i])
-      alltest_mark(warm[i]), n++;
-  while ((p = kalloc()) != NULL)
-    alltest_mark(p), n++;
+  for (uint64 i = 0; i < nwarm; i++) {
+    if (warm[i]) {
+      alltest_mark(warm[i]);
+      n++;
+    }
+  }
+  while ((p = kalloc()) != NULL) {
+    alltest_mark(p);
+    n++;
+  }
   printf("kalloc_all: %lu pages handed out, each once; %lu free now\n", n, kalloc_nfree());
   if (alltest_print() != n)
     panic("kalloc_all: the ranges do not add up to %lu pages", n);
