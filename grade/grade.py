@@ -134,6 +134,8 @@ def batch(folder, out, lab, jobs):
     if lab is None:
         raise GradeError("--batch needs --lab N (which lab the submissions are)")
     path = os.path.join(os.path.dirname(GRADE), "instructor", "batch.py")
+    if not os.path.isfile(path):
+        raise GradeError("batch grading needs the instructors' tree (no instructor/batch.py here)")
     spec = importlib.util.spec_from_file_location("batch", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
