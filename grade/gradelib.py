@@ -342,8 +342,8 @@ class Tree:
             argv = self.make("print-qemu").splitlines()
         self.accel = argv[argv.index("-accel") + 1] if "-accel" in argv else "tcg"
 
-    def qemu_argv(self, kargs, disk, gdbport=None):
-        args = ["print-qemu", f"KARGS={kargs}", f"DISK={disk}"]
+    def qemu_argv(self, kargs, disk, gdbport=None, mem=None):
+        args = ["print-qemu", f"KARGS={kargs}", f"DISK={disk}"] + ([f"MEM={mem}"] if mem else [])
         if gdbport:
             args += ["WAITGDB=1", f"GDBPORT={gdbport}"]
         return self.make(*args).splitlines()
@@ -389,15 +389,16 @@ class Context:
         self.qemus = []
         self.gdbport = None
 
-    def boot(self, kargs="", gdb=False):
+    def boot(self, kargs="", gdb=False, mem=None):
         """Start QEMU on a private copy of the disk with kernel command line
-        kargs. gdb=True: QEMU waits for GDB (see gdb())."""
+        kargs. gdb=True: QEMU waits for GDB (see gdb()). mem: a memory size
+        for QEMU's -m, instead of the Makefile's MEM."""
         disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
         shutil.copyfile(os.path.join(self.tree.path, "build", "disk.img"), disk)
         port = None
         if gdb:
             port = self.gdbport = free_port()
-        q = Qemu(self.tree.qemu_argv(kargs, disk, port), self.timeout,
+        q = Qemu(self.tree.qemu_argv(kargs, disk, port, mem), self.timeout,
                  None if gdb else self.boot_timeout, self.tree)
         self.qemus.append(q)
         return q

@@ -18,10 +18,9 @@
 import os
 import random
 import re
-import shutil
 import subprocess
 
-from gradelib import test, Fail, Qemu, free_port
+from gradelib import test, Fail
 
 MASK64 = (1 << 64) - 1
 PAGE = 4096
@@ -63,23 +62,6 @@ def lcg_draws(seed):
 
 def new_seed():
     return random.randrange(1, 10**9)
-
-
-## Booting with another memory size ##############################################
-
-def boot(t, kargs="", mem=None, gdb=False):
-    """t.boot(kargs, gdb), but with MEM=mem (QEMU's -m) when mem is given."""
-    if mem is None:
-        return t.boot(kargs, gdb=gdb)
-    disk = os.path.join(t.tmp, f"disk{len(t.qemus)}.img")
-    shutil.copyfile(os.path.join(t.tree.path, "build", "disk.img"), disk)
-    args = ["print-qemu", f"KARGS={kargs}", f"DISK={disk}", f"MEM={mem}"]
-    if gdb:
-        t.gdbport = free_port()
-        args += ["WAITGDB=1", f"GDBPORT={t.gdbport}"]
-    q = Qemu(t.tree.make(*args).splitlines(), t.timeout, None if gdb else t.boot_timeout, t.tree)
-    t.qemus.append(q)
-    return q
 
 
 ## The e820 map, cleaned as kern/memmap.c must clean it ##########################
@@ -191,7 +173,7 @@ def mem_boot(t):
 
 @test(0, "mem_small", scored=False)
 def mem_small(t):
-    q = boot(t, "", mem="2M")
+    q = t.boot(mem="2M")
     wait_for(q, r"^panic: memmap: .*MEM too small")
     q.expect(r"^panic: halted")
 
@@ -203,7 +185,7 @@ def kalloc_count(t):
     for mem, extra in (("32M", ""), ("128M", "directmap=2m"), ("2G", ""), ("6G", "")):
         seed = new_seed()
         k = 1 + next(lcg_draws(seed)) % 1000
-        q = boot(t, f"test=kalloc_nfree seed={seed} {extra}", mem=mem)
+        q = t.boot(f"test=kalloc_nfree seed={seed} {extra}", mem=mem)
         n = check_count(t, q, f"MEM={mem} {extra}".strip())
         m = wait_for(q, r"^kalloc_nfree: (\d+) free; after (\d+) kallocs (\d+) free; "
                      r"after \d+ kfrees (\d+) free$")
@@ -219,7 +201,7 @@ def e820_clean(t):
     give the same usable ranges and count, and the range beyond the direct
     map must be reported and left alone."""
     seed = new_seed()
-    q = boot(t, f"e820test={seed}", mem="2G")
+    q = t.boot(f"e820test={seed}", mem="2G")
     n = check_count(t, q, f"e820test={seed}")
     want = usable_ranges(t, q.output)
     got = [(int(a, 16), int(b, 16) + 1) for a, b in
@@ -236,7 +218,7 @@ def e820_clean(t):
 def kalloc_all(t):
     """Every page, each once, none outside the usable ranges; all come back."""
     seed = new_seed()
-    q = boot(t, f"test=kalloc_all seed={seed}", mem="32M")
+    q = t.boot(f"test=kalloc_all seed={seed}", mem="32M")
     n = check_count(t, q, "MEM=32M")
     m = wait_for(q, r"^kalloc_all: (\d+) pages handed out, each once; (\d+) free now$")
     t.check(int(m.group(1)) == n and int(m.group(2)) == 0,
@@ -393,7 +375,7 @@ def gdb_pagetables(t, kargs, size):
     pick = lambda lo, hi: rng.randrange(syms[lo][0], syms[hi][0])
     text, rodata = pick("text_start", "etext"), pick("rodata_start", "data_start")
     data, guard = pick("data_start", "end"), syms["boot_stack_guard"][0] + rng.randrange(PAGE)
-    q = boot(t, kargs, mem="2G", gdb=True)
+    q = t.boot(kargs, mem="2G", gdb=True)
     direct = base + rng.randrange(GIB, 2 * GIB - (1 << 20))
     cmds = ["hbreak halt_forever", "continue"] + [f"pte {a:#x}" for a in
                                                   (text, rodata, data, direct, 0, guard)]
