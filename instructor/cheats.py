@@ -64,7 +64,8 @@ class Cheat:
     def __init__(self, name, edit, passes, ignored=(), check=None):
         self.name = name
         self.edit = edit            # edit(kit, folder)
-        self.passes = passes        # passes(test name, scored): should it pass? (None: either)
+        self.passes = passes        # passes(test name, scored): should this lab's test
+                                    # pass? (None: either). Earlier labs' tests must pass.
         self.ignored = ignored      # paths the report must list as ignored
         self.check = check          # check(kit, report): "" or what is wrong
 
@@ -86,6 +87,12 @@ def zero(name, scored):
     return None if not scored else False
 
 
+def fails(*names):
+    """These scored tests must fail; the others of the lab may go either way
+    (a broken allocator can break more than the test aimed at it)."""
+    return lambda name, scored: True if not scored else (False if name in names else None)
+
+
 def no_backtrace(name, scored):
     return "backtrace" not in name and not name.startswith("bt_")
 
@@ -101,7 +108,7 @@ def insert_in_printf(text, code):
 
 def honest(k, d):
     k.solve(d)
-    k.write(d, "answers-lab1.txt", "My answers.\n")
+    k.write(d, f"answers-lab{k.lab}.txt", "My answers.\n")
 
 
 def fake_print_qemu(k, d):
@@ -223,6 +230,52 @@ def symlink_refused(k, report):
         "the report does not say the symlinked files were refused"
 
 
+## Lab 2 ######################################################################
+
+def patched(k, d, path, old, new):
+    """The solution's path with old (which must be there once) made new."""
+    text = k.solved(path)
+    assert text.count(old) == 1, f"{path}: {old.strip()!r} is not where the cheats expect it"
+    k.write(d, path, text.replace(old, new))
+
+
+def solve_but(path, old, new):
+    """A lab 2 edit: both student files solved, then one patch."""
+    def edit(k, d):
+        k.solve(d)
+        patched(k, d, path, old, new)
+    return edit
+
+
+CHEATS_2 = [
+    # kalloc hands out the head page twice before it unlinks it.
+    Cheat("same_page_twice", solve_but("kern/kalloc.c", "  kmem.free = r->next;\n",
+          "  static int twice;\n  if ((twice ^= 1) != 0)\n    return r;\n"
+          "  kmem.free = r->next;\n"), fails("kalloc_all")),
+    # The free-page count printed without counting.
+    Cheat("hardcoded_count", solve_but("kern/kalloc.c", "  return kmem.nfree;\n",
+          "  return 32443;\n"), fails("kalloc_count", "kalloc_all")),
+    Cheat("count_not_counted", solve_but("kern/kalloc.c", "  return kmem.nfree;\n",
+          "  return memmap_pages() - 300;\n"), fails("kalloc_count", "kalloc_all")),
+    Cheat("no_double_free_check", solve_but("kern/kalloc.c",
+          '  if (freemap_get(pa))\n    bad_free(page, "double free", ret);\n',
+          "  (void)freemap_get;\n"),
+          fails("kfree_checks")),
+    Cheat("no_poison_check", solve_but("kern/kalloc.c",
+          "  if (kmem.debug)\n    check_poison(r);\n", "  (void)check_poison;\n"),
+          fails("kalloc_uaf")),
+    # vm_map writes a writable, executable page whatever it is asked.
+    Cheat("ignores_perm", solve_but("kern/vm.c",
+          "*pte = (pa + off) | perm | PTE_P", "*pte = (pa + off) | (perm & 0) | PTE_W | PTE_P"),
+          fails("vm_map", "gdb_pagetable")),
+    # The direct map always in 1 GiB pages, whatever directmap=2m says.
+    Cheat("always_1g", solve_but("kern/vm.c", "int use1g = f.page1g && !(opt && strcmp(opt, \"2m\") == 0);",
+          "int use1g = f.page1g || !opt;"), fails("gdb_directmap_2m")),
+    Cheat("memtest_changed", lambda k, d: k.write(d, "kern/memtest.c", k.read(d, "kern/memtest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/memtest.c"]),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -239,6 +292,10 @@ CHEATS = {1: [
     Cheat("symlink_to_solution", symlink_to_solution, sanity, check=symlink_refused),
     Cheat("flat_upload", flat_upload, everything),
     Cheat("handin_tarball", handin_tarball, everything),
+], 2: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_2,
 ]}
 
 
@@ -258,8 +315,8 @@ def judge(kit, cheat, report):
     """What is wrong with cheat's report: a list of lines, empty if nothing."""
     wrong = []
     for t in report["tests"]:
-        name = t["name"].split(" ", 1)[-1]
-        want = cheat.passes(name, t["max_score"] > 0)
+        lab, name = t["name"].split(" ", 1)
+        want = True if int(lab[3:]) < kit.lab else cheat.passes(name, t["max_score"] > 0)
         if want is not None and want != (t["status"] == "passed"):
             wrong.append(f"{name} should {'pass' if want else 'fail'}: "
                          + t["output"].strip().splitlines()[-1][:200])

@@ -227,7 +227,7 @@ def handout(tally, lab, work):
                         + output)
 
 
-BATCH_SECONDS = 20      # bound on one submission's share of a batch, under TCG
+BATCH_SECONDS = 20      # bound on one submission's share of a batch, per lab graded, TCG
 
 
 def adversarial(tally, lab, work):
@@ -247,7 +247,7 @@ def adversarial(tally, lab, work):
     seconds = time.monotonic() - start
     tally.check(rc in (0, 1) and re.search(r"^\d+ passed, \d+ failed$", text.strip().splitlines()[-1]),
                 f"lab {lab}: the batch of {len(subs)} adversarial submissions ran", text)
-    bound = BATCH_SECONDS * len(subs) * float(os.environ.get("GRADE_TIMEOUT_SCALE", "1"))
+    bound = BATCH_SECONDS * lab * len(subs) * float(os.environ.get("GRADE_TIMEOUT_SCALE", "1"))
     tally.check(seconds < bound, f"lab {lab}: the batch took {seconds:.0f} s (bound {bound:.0f} s)")
     for cheat in subs:
         try:
