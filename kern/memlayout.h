@@ -109,6 +109,20 @@
 #define BOOTMAP_SIZE    0x40000000          // 1 GiB: what entry.S's boot tables map
 #define LOWMEM_TOP      0x100000            // below 1 MiB: BIOS, boot data, never handed out
 
+#endif
+#if LAB >= 3
+// Device registers (memory-mapped I/O) get pages of their own, uncached,
+// in a window just below the kernel image: lapic.c maps the local APIC's
+// page at MMIO_BASE. The direct map never maps devices (it stops at the
+// top of RAM), so each device page is mapped here, once.
+//
+//   KERNBASE ------------> +---------------------------+ 0xFFFFFFFF80000000
+//                          | MMIO window, 4 KiB pages  |
+//   MMIO_BASE -----------> +---------------------------+ 0xFFFFFFFF7FE00000
+#define MMIO_BASE       0xFFFFFFFF7FE00000  // first device page
+#define MMIO_LAPIC      MMIO_BASE           // the local APIC's registers (lapic.c)
+#endif
+#if LAB >= 2
 #ifndef __ASSEMBLER__
 // Physical address to direct-map address, and back.
 #define KADDR(pa) ((void *)((uint64)(pa) + DIRECTMAP_BASE))
