@@ -112,14 +112,16 @@
 #endif
 #if LAB >= 3
 // Device registers (memory-mapped I/O) get pages of their own, uncached,
-// in a window just below the kernel image: lapic.c maps the local APIC's
-// page at MMIO_BASE. The direct map never maps devices (it stops at the
-// top of RAM), so each device page is mapped here, once.
+// in the first MiB above KERNBASE, which the kernel's page table leaves
+// unmapped (the image starts at KERNBASE + 1 MiB): lapic.c maps the local
+// APIC's page at MMIO_BASE. The direct map never maps devices (it stops
+// at the top of RAM). The window shares its page table with the boot
+// stack's guard page, so mapping a device there takes no new table page.
 //
-//   KERNBASE ------------> +---------------------------+ 0xFFFFFFFF80000000
+//   KERNBASE + 1 MiB ----> +---------------------------+ BOOT_STACK_GUARD
 //                          | MMIO window, 4 KiB pages  |
-//   MMIO_BASE -----------> +---------------------------+ 0xFFFFFFFF7FE00000
-#define MMIO_BASE       0xFFFFFFFF7FE00000  // first device page
+//   MMIO_BASE -----------> +---------------------------+ KERNBASE
+#define MMIO_BASE       KERNBASE            // first device page
 #define MMIO_LAPIC      MMIO_BASE           // the local APIC's registers (lapic.c)
 #endif
 #if LAB >= 2
