@@ -288,7 +288,7 @@ bench_test(void)
   uint64 count = trapcount[T_TEST], t0 = rdtsc();
 
   for (int i = 0; i < BENCH_ROUNDS; i++)
-    asm volatile("int %0" : : "i"(T_TEST));
+    asm volatile("int %0" : : "i"(T_TEST) : "memory");
   uint64 round = (rdtsc() - t0) / BENCH_ROUNDS;
   if (trapcount[T_TEST] - count != BENCH_ROUNDS)
     printf("trap_bench: trap() saw %lu of %d int $%d\n", trapcount[T_TEST] - count,
