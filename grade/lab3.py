@@ -10,8 +10,8 @@
 #     or fetch);
 #   - %rip inside the function that faults, by nm's address and size, and
 #     every backtrace frame inside the function it names;
-#   - the double fault's handler %rsp inside IST stack 1 (nm's iststacks
-#     and param.h's sizes), its CR2 and %rsp in the boot stack's guard
+#   - the double fault's handler %rsp inside IST stack 1 (memlayout.h's
+#     ISTSTACKS_BASE and param.h's sizes), its CR2 and %rsp in the boot stack's guard
 #     page, or at the %rsp the test set;
 #   - the timer's rate against the host's clock. Under TCG the guest's
 #     timers follow the host's clock, but a loaded host delivers ticks
@@ -353,7 +353,7 @@ def check_ist(t, r, what, ist):
     """The handler's stack: IST stack ist of CPU 0, by nm and param.h."""
     L, syms = layout(t), symbols(t)
     size = PAGE + L["ISTSTACKSIZE"]
-    lo = syms["iststacks"][0] + (ist - 1) * size + PAGE
+    lo = L["ISTSTACKS_BASE"] + (ist - 1) * size + PAGE
     m = re.search(r"^trap: handler on IST stack (\d+) \[(0x[0-9a-f]+), (0x[0-9a-f]+)\), "
                   r"rsp (0x[0-9a-f]+)$", r.text, re.M)
     t.check(m is not None and int(m[1]) == ist and int(m[2], 16) == lo

@@ -17,10 +17,11 @@
 //               before the switch to the kernel stack;
 //   IST_MCHK    machine check: the same.
 //
-// Each IST stack has a guard page below it, unmapped (iststacks[] is
-// page-aligned in .bss, and cpu_init unmaps each guard from the kernel's
-// page table): a handler that overflows its IST stack faults, and since
-// that fault runs on the stack that overflowed, a double fault follows on
+// Each IST stack has a guard page below it, unmapped: the stacks' memory
+// is iststack_mem[] in .bss, but the CPU uses them at a second mapping,
+// at ISTSTACKS_BASE (memlayout.h), where a never-mapped page lies below
+// each. A handler that overflows its IST stack faults, and since that
+// fault runs on the stack that overflowed, a double fault follows on
 // IST_DBLFLT's stack, which reports it.
 //
 // %gs: while the CPU runs the kernel, MSR_GS_BASE is this CPU's struct
@@ -42,14 +43,19 @@
 #include "trap.h"
 #include "defs.h"
 
-// One IST stack: a guard page, then the stack (it grows down toward the guard).
-struct iststack {
-  uint8 guard[PGSIZE];
-  uint8 stack[ISTSTACKSIZE];
-};
-
 struct cpu cpus[NCPU];
-struct iststack iststacks[NCPU][NIST] __attribute__((aligned(PGSIZE)));
+static uint8 iststack_mem[NCPU][NIST][ISTSTACKSIZE] __attribute__((aligned(PGSIZE)));
+
+// IST stacks and their guards must fit below the boot stack's guard page.
+_Static_assert(ISTSTACKS_BASE + NCPU * NIST * (ISTSTACKSIZE + PGSIZE) <= KERNBASE + BOOT_STACK_GUARD,
+               "memlayout.h: the IST stacks do not fit below KERNBASE + 1 MiB");
+
+// The lowest address of CPU c's IST stack n (1..NIST), as the CPU uses it.
+static uint64
+ist_base(int c, int n)
+{
+  return ISTSTACKS_BASE + (uint64)(c * NIST + n - 1) * (ISTSTACKSIZE + PGSIZE) + PGSIZE;
+}
 
 // syscall clears these RFLAGS bits: no interrupts until the entry code has
 // switched stacks, no single-stepping into the kernel, the string
@@ -95,19 +101,23 @@ gdt_init(struct cpu *c)
   ltr(SEG_TSS);
 }
 
-// Give the TSS its IST stacks, each with its guard page unmapped.
+// Give the TSS its IST stacks: map each at ist_base (its guard page
+// below stays unmapped) and point the TSS at its top.
 static void
 tss_init(struct cpu *c)
 {
   pte_t *pml4 = vm_kernel_pml4();
+  uint64 nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
 
+  if (pml4 == NULL)
+    panic("tss_init: no kernel page table to map the IST stacks in");
   memset(&c->tss, 0, sizeof(c->tss));
   c->tss.iomap_base = sizeof(c->tss);
-  for (int i = 0; i < NIST; i++) {
-    struct iststack *s = &iststacks[c->id][i];
-    c->tss.ist[i] = (uint64)s->stack + ISTSTACKSIZE;   // IST n is ist[n - 1]
-    if (pml4)
-      vm_unmap(pml4, (uint64)s->guard, PGSIZE);
+  for (int n = 1; n <= NIST; n++) {
+    uint64 pa = (uint64)iststack_mem[c->id][n - 1] - KERNBASE;
+    if (vm_map(pml4, ist_base(c->id, n), pa, ISTSTACKSIZE, PTE_W | PTE_G | nx, PGSIZE) < 0)
+      panic("tss_init: cannot map IST stack %d", n);
+    c->tss.ist[n - 1] = ist_base(c->id, n) + ISTSTACKSIZE;   // IST n is ist[n - 1]
   }
 }
 
@@ -145,12 +155,12 @@ int
 iststack_of(uint64 sp, uint64 *lo, uint64 *hi)
 {
   for (int c = 0; c < NCPU; c++) {
-    for (int i = 0; i < NIST; i++) {
-      uint64 base = (uint64)iststacks[c][i].stack;
+    for (int n = 1; n <= NIST; n++) {
+      uint64 base = ist_base(c, n);
       if (sp >= base && sp <= base + ISTSTACKSIZE) {
         *lo = base;
         *hi = base + ISTSTACKSIZE;
-        return i + 1;
+        return n;
       }
     }
   }
