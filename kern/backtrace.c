@@ -59,6 +59,10 @@ stack_bounds(uint64 sp, uint64 *lo, uint64 *hi)
     *lo = (uint64)boot_stack;
     *hi = (uint64)boot_stack_top;
   }
+#if LAB >= 3
+  if (*hi == 0)
+    iststack_of(sp, lo, hi);
+#endif
 }
 
 // The function that contains addr: its name, and in *offset how far addr

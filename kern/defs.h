@@ -77,6 +77,35 @@ int           vm_init(void);
 pte_t        *vm_kernel_pml4(void);
 #endif
 
+#if LAB >= 3
+struct trapframe;
+struct cpu;
+
+// cpu.c
+void          cpu_init(int id);
+struct cpu   *mycpu(void);
+int           iststack_of(uint64 sp, uint64 *lo, uint64 *hi);
+void          syscall(struct trapframe *tf);
+
+// lapic.c
+extern volatile uint64 ticks;
+extern uint64 tsc_hz;
+extern uint64 lapic_hz;
+void          lapic_init(void);
+void          lapic_eoi(void);
+int           lapic_id(void);
+
+// trap.c
+extern uint64 trapcount[];
+void          trap_init(void);
+void          trap(struct trapframe *tf);
+void          trap_report(struct trapframe *tf);
+const char   *trap_name(uint64 v);
+
+// trapasm.S
+void          syscall_entry(void);
+#endif
+
 // printf.c
 void          printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void          vprintf(const char *fmt, va_list ap);

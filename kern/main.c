@@ -32,6 +32,9 @@ main(void)
 #if LAB >= 2
   mem_init();
 #endif
+#if LAB >= 3
+  trap_init();
+#endif
 
   const char *test = cmdline_get("test");
   if (test)

@@ -109,6 +109,32 @@
 #define BOOTMAP_SIZE    0x40000000          // 1 GiB: what entry.S's boot tables map
 #define LOWMEM_TOP      0x100000            // below 1 MiB: BIOS, boot data, never handed out
 
+#endif
+#if LAB >= 3
+// The first MiB above KERNBASE, which the kernel's page table otherwise
+// leaves unmapped (the image starts at KERNBASE + 1 MiB), holds what needs
+// pages of its own, mapped one by one in the page table the boot stack's
+// guard page already uses (so no new table page):
+//   - device registers (memory-mapped I/O), uncached: lapic.c maps the
+//     local APIC's page at MMIO_LAPIC (the direct map stops at the top
+//     of RAM and never maps devices);
+//   - the IST stacks (cpu.c), each ISTSTACKSIZE below an unmapped guard
+//     page: memory of the image's .bss, mapped a second time here.
+//
+//   KERNBASE + 1 MiB ----> +---------------------------+ BOOT_STACK_GUARD
+//                          | unmapped                  |
+//                          | IST stack (cpu 0, IST 3)  |
+//                          | guard page                |
+//                          | ...                       |
+//                          | IST stack (cpu 0, IST 1)  |
+//   ISTSTACKS_BASE ------> | guard page                |
+//                          | local APIC registers      |
+//   MMIO_BASE -----------> +---------------------------+ KERNBASE
+#define MMIO_BASE       KERNBASE            // first device page
+#define MMIO_LAPIC      MMIO_BASE           // the local APIC's registers (lapic.c)
+#define ISTSTACKS_BASE  (KERNBASE + 0x10000)  // the IST stacks and their guards (cpu.c)
+#endif
+#if LAB >= 2
 #ifndef __ASSEMBLER__
 // Physical address to direct-map address, and back.
 #define KADDR(pa) ((void *)((uint64)(pa) + DIRECTMAP_BASE))

@@ -99,4 +99,50 @@
 #define CPUID_EBX_SMAP  0x00100000  //   bit 20: SMAP
 #endif
 
+#if LAB >= 3
+// Uncached page-table bits, for device registers (lapic.c).
+#define PTE_PWT         0x008       // write-through
+#define PTE_PCD         0x010       // cache disable
+
+// A page fault's error code (the CPU pushes it; CR2 holds the address).
+#define PF_P            0x01        // 1: a protection violation on a present page; 0: not present
+#define PF_W            0x02        // 1: a write; 0: a read
+#define PF_U            0x04        // 1: in user mode (CPL 3); 0: in the kernel
+#define PF_RSVD         0x08        // a reserved bit was set in an entry on the way
+#define PF_I            0x10        // an instruction fetch (with NX or SMEP on)
+
+// RFLAGS bits.
+#define FL_TF           0x00000100  // trap flag: single step
+#define FL_IF           0x00000200  // interrupts enabled
+#define FL_DF           0x00000400  // direction flag (string instructions go down)
+#define FL_AC           0x00040000  // alignment check / SMAP override (stac, clac)
+
+// More GDT entries (cpu.c): user segments, and each CPU's TSS. The order
+// is the one syscall and sysret require (see cpu.c): kernel code, kernel
+// data; then user 32-bit code (never used; sysret's layout wants it), user
+// data, user 64-bit code. A TSS descriptor takes two slots.
+#define SEG_UCODE32     0x18        // user 32-bit code (a placeholder)
+#define SEG_UDATA       0x20        // user data
+#define SEG_UCODE       0x28        // user 64-bit code
+#define SEG_TSS         0x30        // this CPU's TSS (16 bytes: slots 6 and 7)
+#define SEG_NDESC       8           // GDT slots
+#define DPL_USER        3           // a selector's or descriptor's privilege: ring 3
+#define SEG_A_DPL3      0x60        // access byte: DPL 3
+#define SEG_A_TSS       0x89        // access byte: present, 64-bit TSS (available)
+
+// IDT gate descriptors (16 bytes in long mode): offset 0-15 | selector |
+// IST (3 bits) | type and attributes | offset 16-31 | offset 32-63 | 0.
+#define GATE_INTR       0x8E        // present, DPL 0, interrupt gate: IF cleared on entry
+#define GATE_DPL3       0x60        // the gate may be used by int $n from ring 3
+
+// Model-specific registers of fast system calls and per-CPU data.
+#define MSR_APIC_BASE   0x0000001B  // the local APIC's physical address (bits 12..51)
+#define MSR_STAR        0xC0000081  // segment selectors of syscall (47:32) and sysret (63:48)
+#define MSR_LSTAR       0xC0000082  // syscall's 64-bit entry point
+#define MSR_FMASK       0xC0000084  // RFLAGS bits that syscall clears
+#define MSR_GS_BASE     0xC0000101  // %gs base now
+#define MSR_KERNEL_GS_BASE 0xC0000102  // %gs base that swapgs swaps in
+#define EFER_SCE        0x001       // syscall/sysret enable
+#endif
+
 #endif

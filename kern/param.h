@@ -17,6 +17,12 @@
 #define KMALLOC_MIN     16      // smallest heap size class, bytes
 #define KMALLOC_MAX     1024    // largest; a bigger request gets a whole page
 #endif
+#if LAB >= 3
+#define NCPU            1       // CPUs with per-CPU state (cpu.c); lab 5 raises it
+#define HZ              100     // timer interrupts a second (lapic.c)
+#define ISTSTACKSIZE    0x2000  // 8 KiB for each IST stack, a guard page below each
+#define CALIBRATE_MS    50      // how long lapic.c measures the LAPIC timer against the PIT
+#endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile
 // passes it with -fw_cfg name=opt/kestrel/cmdline,string=...

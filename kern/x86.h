@@ -135,6 +135,57 @@ rdtsc(void)
 }
 #endif
 
+#if LAB >= 3
+static inline uint64
+rcr2(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr2, %0" : "=r"(val));
+  return val;
+}
+
+// Load the IDT register from a 10-byte pseudo-descriptor (limit, base).
+static inline void
+lidt(void *desc)
+{
+  asm volatile("lidt (%0)" : : "r"(desc) : "memory");
+}
+
+static inline void
+lgdt(void *desc)
+{
+  asm volatile("lgdt (%0)" : : "r"(desc) : "memory");
+}
+
+// Load the task register: the GDT selector of this CPU's TSS.
+static inline void
+ltr(uint16 sel)
+{
+  asm volatile("ltr %0" : : "r"(sel));
+}
+
+static inline uint64
+rflags(void)
+{
+  uint64 val;
+  asm volatile("pushfq; popq %0" : "=r"(val));
+  return val;
+}
+
+// Interrupts on. (cli, interrupts off, is lab 1's.)
+static inline void
+sti(void)
+{
+  asm volatile("sti");
+}
+
+static inline void
+pause(void)
+{
+  asm volatile("pause");
+}
+#endif
+
 static inline void
 cli(void)
 {

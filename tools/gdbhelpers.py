@@ -397,3 +397,53 @@ def print_run(va, pa, size, count, p):
     print("%#018x-%#018x -> %#018x  %s x%d  %s" % (canonical(va), canonical(va + count * size - 1),
                                                    pa, size_name(size), count, p))
 #endif
+#if LAB >= 3
+
+
+@command("tf", gdb.COMMAND_DATA)
+def tf_command(arg):
+    """Print a trap frame field by field (kern/trap.h's struct trapframe).
+
+Usage: tf [EXPR]
+
+EXPR is a struct trapframe pointer; by default the variable tf (in trap()
+and the functions it calls), or, at trap's first instruction, where tf
+still sits in %rdi, that register. The fields, their order and their
+types come from the kernel's debug info, so the command follows the struct
+when it changes. trapno is shown with the exception's name, rip with the
+function it is in.
+
+    (gdb) hbreak trap if ((struct trapframe *)$rdi)->trapno == 3
+    (gdb) continue
+    (gdb) tf"""
+    ptr = gdb.lookup_type("struct trapframe").pointer()
+    try:
+        frame = gdb.parse_and_eval(arg.strip() or "tf")
+        if frame.is_optimized_out:
+            raise gdb.error("optimized out")
+    except gdb.error:
+        if arg.strip():
+            raise
+        frame = gdb.parse_and_eval("$rdi")
+    frame = frame.cast(ptr)
+    print("trapframe at %#x:" % (int(frame) & MASK64))
+    for field in ptr.target().fields():
+        value = int(frame.dereference()[field.name]) & MASK64
+        note = ""
+        if field.name == "trapno":
+            note = trap_name(value)
+        elif field.name == "rip":
+            note = str(gdb.parse_and_eval("(void (*)(void))%#x" % value)).split(" ", 1)[-1]
+        print("  %-8s %#018x  %s" % (field.name, value, note))
+
+
+def trap_name(v):
+    """The kernel's name for vector v: its exception_names[] (trap.c)."""
+    try:
+        names = gdb.parse_and_eval("exception_names")
+        if v < names.type.range()[1] + 1 and int(names[v]) != 0:
+            return names[v].string()
+    except gdb.error:
+        pass
+    return ""
+#endif

@@ -1,0 +1,199 @@
+// Trap entry and exit: the first and last instructions the kernel runs
+// for every exception, interrupt and system call.
+//
+// Three ways in, one trap frame (trap.h draws it):
+//
+//   vectors               256 stubs, one per IDT vector: pushes 0 for an error
+//                         code if the CPU pushed none, then the vector
+//                         number, and jumps to alltraps, or for the three
+//                         vectors that run on IST stacks (NMI, double
+//                         fault, machine check) to paranoid.
+//   alltraps              saves the registers and calls trap(tf); swapgs
+//                         if the trap came from user mode (the CPL, in
+//                         the low two bits of the saved %cs, says so).
+//   paranoid              the same, but decides on swapgs by reading the
+//                         GS base itself: an NMI can arrive anywhere, even
+//                         in syscall_entry's first instruction, where %cs
+//                         says "kernel" but %gs is still the user's.
+//   syscall_entry         the syscall instruction's target (MSR_LSTAR):
+//                         no stack switch by the CPU, so it switches to
+//                         the kernel stack itself and builds the same
+//                         frame, then calls syscall(tf).
+//
+// The stack at each step (K: the kernel stack of whatever ran; I: an IST
+// stack; U: a user stack, from lab 4 on):
+//
+//   interrupt or exception in the kernel: K (the CPU pushes on K itself)
+//   ... from user mode:                    K = TSS.rsp[0]
+//   NMI, double fault, machine check:      I = TSS.ist[n], whatever ran
+//   syscall: U until `movq %gs:CPU_KSTACK, %rsp`, then K
+//
+// Before calling C, the entry code makes a frame (saved %rbp, "return
+// address" = the interrupted %rip), so that a backtrace from inside trap()
+// walks on into the code that was interrupted, as if it had called trap.
+// The stack is 16-byte aligned at every call, as the ABI wants: the CPU
+// aligns %rsp before pushing its frame, and the frame is 176 bytes
+// (TF_SIZE), the fake one 16.
+
+#include "mmu.h"
+#include "trap.h"
+
+// Save the general registers, the last first, below trapno (trap.h).
+.macro pushregs
+  pushq   %rax
+  pushq   %rbx
+  pushq   %rcx
+  pushq   %rdx
+  pushq   %rsi
+  pushq   %rdi
+  pushq   %rbp
+  pushq   %r8
+  pushq   %r9
+  pushq   %r10
+  pushq   %r11
+  pushq   %r12
+  pushq   %r13
+  pushq   %r14
+  pushq   %r15
+.endm
+
+.macro popregs
+  popq    %r15
+  popq    %r14
+  popq    %r13
+  popq    %r12
+  popq    %r11
+  popq    %r10
+  popq    %r9
+  popq    %r8
+  popq    %rbp
+  popq    %rdi
+  popq    %rsi
+  popq    %rdx
+  popq    %rcx
+  popq    %rbx
+  popq    %rax
+.endm
+
+// Call fn(tf) with %rsp at the trap frame: make the fake frame (the
+// interrupted %rbp and %rip) that backtraces walk through, call, drop it.
+.macro calltrap fn
+  pushq   TF_RIP(%rsp)                  // "return address": where the trap hit
+  pushq   %rbp                          // the interrupted code's frame pointer
+  movq    %rsp, %rbp                    // our frame: chained to that one
+  leaq    16(%rsp), %rdi                // the first argument: tf
+  call    \fn
+  addq    $16, %rsp                     // drop the fake frame
+.endm
+
+// One stub per vector, each VECTOR_SIZE bytes from the last, so that
+// trap.c finds vector n's stub at vectors + n * VECTOR_SIZE (.org stops
+// the build if a stub outgrows its slot; the gap is filled with int3).
+// The CPU pushes an error code for exactly these exceptions (Intel SDM
+// vol. 3A, table 6-1); for the others the stub pushes 0, so that every
+// frame has the same layout. Used in .rept with i counting up.
+.macro vector
+  .org    vectors + i * VECTOR_SIZE, 0xcc
+  .if !(i == T_DBLFLT || (i >= T_TSS && i <= T_PGFLT) || i == T_ALIGN || i == T_CTRLPROT || i == 29 || i == 30)
+  pushq   $0                            // no error code from the CPU
+  .endif
+  pushq   $i                            // trapno
+  .if i == T_NMI || i == T_DBLFLT || i == T_MCHK
+  jmp     paranoid                      // on an IST stack: see above
+  .else
+  jmp     alltraps
+  .endif
+.endm
+
+.text
+.globl alltraps
+alltraps:
+  // %rsp points at trapno; TF_CS - TF_TRAPNO above it is the saved %cs.
+  testb   $DPL_USER, (TF_CS - TF_TRAPNO)(%rsp)
+  jz      1f                            // from the kernel: %gs is ours already
+  swapgs                                // from user mode: %gs <- this CPU's struct cpu
+1:
+  pushregs
+  cld                                   // the ABI wants DF clear in C
+  calltrap trap
+  testb   $DPL_USER, TF_CS(%rsp)        // back to user mode?
+  jz      trapret
+  swapgs                                // then give user mode its %gs back
+.globl trapret
+trapret:
+  popregs
+  addq    $16, %rsp                     // trapno and err
+  iretq                                 // pops rip, cs, rflags, rsp, ss
+
+.globl paranoid
+paranoid:
+  pushregs
+  cld
+  // Kernel %gs bases are kernel addresses: bit 63 set, the sign bit of
+  // %edx after rdmsr. %ebx (callee-saved) remembers whether we swapped.
+  movl    $MSR_GS_BASE, %ecx
+  rdmsr                                 // %edx:%eax <- GS base
+  xorl    %ebx, %ebx
+  testl   %edx, %edx
+  js      1f                            // the kernel's %gs already
+  swapgs
+  movl    $1, %ebx
+1:
+  calltrap trap
+  testl   %ebx, %ebx
+  jz      trapret
+  swapgs                                // put back the %gs we found
+  jmp     trapret
+
+// syscall, from user mode: the CPU saved the user %rip in %rcx and
+// %rflags in %r11, cleared the flags MSR_FMASK names (IF among them: no
+// interrupt until we return), and loaded %cs and %ss from MSR_STAR; it
+// did not touch %rsp. cpu.c sets the MSRs.
+.globl syscall_entry
+syscall_entry:
+  swapgs                                // %gs <- this CPU's struct cpu
+  movq    %rsp, %gs:CPU_USER_RSP        // the user stack pointer, kept ...
+  movq    %gs:CPU_KSTACK, %rsp          // ... while we move to the kernel stack
+  pushq   $(SEG_UDATA | DPL_USER)       // ss, as sysret will set it
+  pushq   %gs:CPU_USER_RSP              // rsp
+  pushq   %r11                          // rflags
+  pushq   $(SEG_UCODE | DPL_USER)       // cs, as sysret will set it
+  pushq   %rcx                          // rip: the instruction after syscall
+  pushq   $0                            // err
+  pushq   $T_SYSCALL                    // trapno
+  pushregs
+  cld
+  calltrap syscall
+
+  // sysret loads %rip from %rcx. On Intel CPUs, if %rcx is not canonical
+  // (bits 63..47 not all equal), sysret raises #GP in ring 0, but with the
+  // user's %rsp already in place: the kernel would take a fault on a stack
+  // user mode chose. (AMD CPUs finish the switch to ring 3 first, so the
+  // #GP hits user mode, where it belongs.) A return address that is not
+  // canonical therefore returns through iretq, which faults in user mode.
+  movq    TF_RIP(%rsp), %rcx
+  movq    %rcx, %r11
+  shlq    $16, %r11                     // sign-extend bit 47 ...
+  sarq    $16, %r11
+  cmpq    %rcx, %r11                    // ... which changes a non-canonical one
+  jne     2f
+  popregs
+  movq    (TF_RIP - TF_TRAPNO)(%rsp), %rcx      // sysret's %rip
+  movq    (TF_RFLAGS - TF_TRAPNO)(%rsp), %r11   // sysret's %rflags
+  movq    (TF_RSP - TF_TRAPNO)(%rsp), %rsp      // the user stack (IF is still 0)
+  swapgs                                // user %gs
+  sysretq                               // %cs, %ss from MSR_STAR; ring 3
+2:
+  swapgs
+  jmp     trapret
+
+// The stubs.
+.p2align 4
+.globl vectors
+vectors:
+.set i, 0
+.rept T_NVECTORS
+  vector
+  .set i, i + 1
+.endr
+.org    vectors + T_NVECTORS * VECTOR_SIZE, 0xcc
