@@ -276,6 +276,28 @@ CHEATS_2 = [
 ]
 
 
+## Lab 3 ######################################################################
+
+CHEATS_3 = [
+    # The page fault report prints the faulting instruction's address as CR2.
+    Cheat("cr2_from_rip", solve_but("kern/trap.c", "  uint64 va = rcr2(), e = tf->err;\n",
+          "  uint64 va = tf->rip, e = tf->err;\n"), fails("pagefault_notpresent")),
+    # No backtrace of the interrupted code: the handler's own instead.
+    Cheat("handler_backtrace", solve_but("kern/trap.c",
+          "  stack_bounds(tf->rbp, &lo, &hi);\n  backtrace(tf->rbp, lo, hi);\n",
+          "  stack_bounds(rrbp(), &lo, &hi);\n  backtrace(rrbp(), lo, hi);\n"),
+          fails("trap_divide", "pagefault_notpresent")),
+    # The timer counted twice a tick: the rate is wrong by 2x.
+    Cheat("ticks_twice", solve_but("kern/trap.c", "    ticks++;\n", "    ticks += 2;\n"),
+          fails("ticks")),
+    # An NMI is fatal.
+    Cheat("nmi_fatal", solve_but("kern/trap.c",
+          "    mycpu()->nmis++;\n", '    panic("trap: NMI");\n'), fails("nmi")),
+    Cheat("traptest_changed", lambda k, d: k.write(d, "kern/traptest.c", k.read(d, "kern/traptest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/traptest.c"]),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -296,6 +318,10 @@ CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
     *CHEATS_2,
+], 3: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_3,
 ]}
 
 
