@@ -4,6 +4,13 @@
     cpumode              the CPU's mode, and CR0, CR3, CR4, EFER bit by bit
     e820                 the BIOS memory map that the boot sector stored
     kestrel-stop-hook    for .gdbinit's hook-stop: x16 1 when in 16-bit code
+#if LAB >= 2
+    pte ADDR             how the page tables map ADDR, level by level
+    ptmap START END      the mapped runs between two addresses
+#endif
+#if LAB >= 3
+    tf [ADDR]            a trap frame, field by field
+#endif
 
 QEMU's gdbstub always describes the CPU as x86-64, so in real mode `x/i $pc`
 decodes 64-bit code, at IP instead of CS base + IP; nor does GDB see CS's
