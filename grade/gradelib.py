@@ -390,6 +390,20 @@ class Tree:
         """The program the Makefile uses as var (NM, GDB: TOOLPREFIX may change it)."""
         return self.make(f"print-{var}").strip()
 
+    def defines(self, *headers):
+        """{NAME: value} of the numeric #defines in the tree's kern/HEADER
+        files (a value may use names defined before it); one home for the
+        kernel's constants, which tests must not copy."""
+        values = {}
+        for name in headers:
+            with open(os.path.join(self.path, "kern", name)) as f:
+                for m in re.finditer(r"^#define (\w+)\s+([^/\n]+?)\s*(?://.*)?$", f.read(), re.M):
+                    try:
+                        values[m[1]] = eval(m[2], {"__builtins__": {}}, dict(values))
+                    except Exception:
+                        pass    # not a number: a string, a cast, a macro with arguments
+        return values
+
     def kernel_symbols(self):
         """(address, size, name) of every function in build/kernel, from nm."""
         with self.lock:

@@ -62,8 +62,7 @@ class Binary:
         text = re.search(r"^\s*\d+ \.text\s+([0-9a-f]+)\s+([0-9a-f]+)\s",
                          tool(objdump, "-h", kernel), re.M)
         self.etext = int(text.group(1), 16) + int(text.group(2), 16)
-        with open(os.path.join(tree.path, "kern", "param.h")) as f:
-            self.depth = int(re.search(r"^#define BACKTRACE_DEPTH\s+(\d+)", f.read(), re.M)[1])
+        self.depth = tree.defines("param.h")["BACKTRACE_DEPTH"]
 
 
 _binaries = {}

@@ -29,20 +29,8 @@ GIB = 1 << 30
 
 ## What the tree's kernel is made of ###########################################
 
-def header(t, name):
-    """{NAME: value} of the numeric #defines in kern/name."""
-    values = {}
-    with open(os.path.join(t.tree.path, "kern", name)) as f:
-        for m in re.finditer(r"^#define (\w+)\s+([^/\n]+?)\s*(?://.*)?$", f.read(), re.M):
-            try:
-                values[m[1]] = eval(m[2], {"__builtins__": {}}, dict(values))
-            except Exception:
-                pass
-    return values
-
-
 def layout(t):
-    return {**header(t, "memlayout.h"), **header(t, "mmu.h"), **header(t, "param.h")}
+    return t.tree.defines("memlayout.h", "mmu.h", "param.h")
 
 
 def symbols(t):
