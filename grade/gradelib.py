@@ -52,8 +52,9 @@ TIMEOUT_KVM = 20        # seconds a test waits for one expected output, KVM
 TIMEOUT_TCG = 60        # the same under TCG (plain emulation)
 GDB_TIMEOUT_KVM = 40    # seconds one GDB session may take, KVM
 GDB_TIMEOUT_TCG = 120
-BOOT_TIMEOUT_KVM = 5    # seconds the kernel has to print its first line, KVM
-BOOT_TIMEOUT_TCG = 15
+BOOT_TIMEOUT_KVM = 15   # seconds the kernel has to print its first line, KVM (SeaBIOS alone
+                        # takes ~2 s on a nested host; a loaded one takes more)
+BOOT_TIMEOUT_TCG = 30   # (a boot takes ~0.1 s; the margin is for a loaded machine)
 TAIL_LINES = 25         # lines of kernel output shown with a failure
 OUTPUT_CAP = 256 << 10  # bytes of one QEMU's output kept; the rest is dropped
 REPORT_CAP = 8000       # characters of one test's text in a JSON report

@@ -227,7 +227,8 @@ def handout(tally, lab, work):
                         + output)
 
 
-HANG_SLACK = 30     # seconds a hanging cheat may cost beyond twice an honest one
+HANG_SLACK = 45     # seconds a hanging cheat may cost beyond twice an honest one
+                   # (gradelib gives a silent kernel 30 s under TCG before it calls it hung)
 
 
 def adversarial(tally, lab, work):
