@@ -287,8 +287,10 @@ CHEATS_3 = [
           "  stack_bounds(tf->rbp, &lo, &hi);\n  backtrace(tf->rbp, lo, hi);\n",
           "  stack_bounds(rrbp(), &lo, &hi);\n  backtrace(rrbp(), lo, hi);\n"),
           fails("trap_divide", "pagefault_notpresent")),
-    # The timer counted twice a tick: the rate is wrong by 2x.
-    Cheat("ticks_twice", solve_but("kern/trap.c", "    ticks++;\n", "    ticks += 2;\n"),
+    # Ticks counted four times over. (Twice over is too close: on a loaded
+    # host TCG drops timer interrupts, and 2x measured can fall to ~1.2x,
+    # inside the test's documented tolerance of 0.5x-1.5x.)
+    Cheat("ticks_fourfold", solve_but("kern/trap.c", "    ticks++;\n", "    ticks += 4;\n"),
           fails("ticks")),
     # An NMI is fatal.
     Cheat("nmi_fatal", solve_but("kern/trap.c",
