@@ -34,6 +34,7 @@ before printing what was expected) or "TIMEOUT".
 import fcntl
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -689,6 +690,30 @@ def write_json(path, report):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+## Seeds ########################################################################
+# What a test asks the kernel to do varies from a seed the grader picks; the
+# self-tests draw from it with kern/selftest.c's seed_next(), mirrored here.
+
+MASK64 = (1 << 64) - 1
+
+
+def lcg(x):
+    """kern/selftest.c's seed_next() step: x * A + C, modulo 2^64."""
+    return (x * 6364136223846793005 + 1442695040888963407) & MASK64
+
+
+def seed_draws(seed):
+    """The numbers seed_next() returns, one after another, from seed."""
+    x = seed
+    while True:
+        x = lcg(x)
+        yield x >> 33
+
+
+def new_seed():
+    return random.randrange(1, 10**9)
 
 
 ## Lab ownership (labs/manifest) ##################################################

@@ -18,11 +18,10 @@ import re
 import subprocess
 import threading
 
-from gradelib import test, Fail
+from gradelib import test, Fail, lcg, seed_draws, new_seed
 
 FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (?:(\S+)\+0x([0-9a-f]+)|(\?))$")
 STOP = re.compile(r"^  stopped at frame pointer 0x([0-9a-f]{16}): (.*)$")
-MASK64 = (1 << 64) - 1
 
 
 ## What the tree's kernel is made of (nm, objdump, param.h) ##################
@@ -79,25 +78,6 @@ def binary(t):
 def tool(prog, *args):
     """What a binutils program printed."""
     return subprocess.run([prog, *args], capture_output=True, check=True).stdout.decode()
-
-
-## The seed ##################################################################
-
-def lcg(x):
-    """kern/selftest.c's seed_next() step: x * A + C, modulo 2^64."""
-    return (x * 6364136223846793005 + 1442695040888963407) & MASK64
-
-
-def seed_draws(seed):
-    """The numbers seed_next() returns, one after another, from seed."""
-    x = seed
-    while True:
-        x = lcg(x)
-        yield x >> 33
-
-
-def new_seed():
-    return random.randrange(1, 10**9)
 
 
 ## Reading and checking backtraces ###########################################

@@ -20,9 +20,8 @@ import random
 import re
 import subprocess
 
-from gradelib import test, Fail
+from gradelib import test, Fail, seed_draws, new_seed
 
-MASK64 = (1 << 64) - 1
 PAGE = 4096
 GIB = 1 << 30
 
@@ -38,18 +37,6 @@ def symbols(t):
     out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "kernel")],
                          capture_output=True, check=True).stdout.decode()
     return {f[2]: (int(f[0], 16), f[1]) for f in (l.split() for l in out.splitlines()) if len(f) == 3}
-
-
-def lcg_draws(seed):
-    """kern/selftest.c's seed_next(): the numbers it returns, from seed."""
-    x = seed
-    while True:
-        x = (x * 6364136223846793005 + 1442695040888963407) & MASK64
-        yield x >> 33
-
-
-def new_seed():
-    return random.randrange(1, 10**9)
 
 
 ## The e820 map, cleaned as kern/memmap.c must clean it ##########################
@@ -172,7 +159,7 @@ def kalloc_count(t):
     and kfrees, each followed by the allocator's own count."""
     for mem, extra in (("32M", ""), ("128M", "directmap=2m"), ("2G", ""), ("6G", "")):
         seed = new_seed()
-        k = 1 + next(lcg_draws(seed)) % 1000
+        k = 1 + next(seed_draws(seed)) % 1000
         q = t.boot(f"test=kalloc_nfree seed={seed} {extra}", mem=mem)
         n = check_count(t, q, f"MEM={mem} {extra}".strip())
         m = wait_for(q, r"^kalloc_nfree: (\d+) free; after (\d+) kallocs (\d+) free; "
@@ -246,7 +233,7 @@ def kfree_checks(t):
             "kalloc_double_test+0x...)'", expected=(hex(addr), "double free", "kalloc_double_test"),
             got=(hex(got[0]),) + got[1:])
     seed = new_seed()
-    kind = next(lcg_draws(seed)) % 3
+    kind = next(seed_draws(seed)) % 3
     q = t.boot(f"test=kfree_bad seed={seed}")
     addr = int(wait_for(q, r"^kfree_bad: freeing (0x[0-9a-f]+) ").group(1), 16)
     why = "not the start of a page" if kind == 0 else "not a page kalloc hands out"
@@ -275,7 +262,7 @@ def kalloc_uaf(t):
 def kmalloc(t):
     """Many sizes, interleaved frees, checked contents; freed memory is reused."""
     seed = new_seed()
-    size = 1 + next(lcg_draws(seed)) % layout(t)["KMALLOC_MAX"]
+    size = 1 + next(seed_draws(seed)) % layout(t)["KMALLOC_MAX"]
     q = t.boot(f"test=kmalloc seed={seed}")
     a, b = map(int, wait_for(q, r"^kmalloc: \d+ allocations of seeded sizes, twice: "
                              r"heap pages (\d+), then (\d+)$").group(1, 2))
@@ -292,7 +279,7 @@ def kmalloc(t):
 def kmalloc_checks(t):
     """The heap's double-free, bad-pointer and use-after-free checks."""
     seed = new_seed()
-    kind = next(lcg_draws(seed)) % 2
+    kind = next(seed_draws(seed)) % 2
     q = t.boot(f"test=kmfree_bad seed={seed}")
     addr = int(wait_for(q, r"^kmfree_bad: freeing (0x[0-9a-f]+)").group(1), 16)
     why = "double free" if kind == 0 else "not the start of an object"
@@ -312,7 +299,7 @@ def vm_map(t):
     a 2 MiB page, checked through both addresses and the entries."""
     L = layout(t)
     seed = new_seed()
-    draws = lcg_draws(seed)
+    draws = seed_draws(seed)
     va = (1 + next(draws) % (GIB // PAGE - 1)) * PAGE
     big = (1 + next(draws) % 1024) * (2 << 20) + GIB
     q = t.boot(f"test=vm_map seed={seed}")

@@ -23,14 +23,12 @@
 # test at once (the handout's stub of trap() panics on every exception).
 
 import os
-import random
 import re
 import subprocess
 import time
 
-from gradelib import test, Fail
+from gradelib import test, Fail, seed_draws, new_seed
 
-MASK64 = (1 << 64) - 1
 PAGE = 4096
 RATE_TOLERANCE = (0.5, 1.5)     # measured / printed timer rate
 CHAIN_END = ["selftest_run", "main", "entry64_high"]
@@ -53,18 +51,6 @@ def symbols(t):
         elif len(f) == 3:
             syms[f[2]] = (int(f[0], 16), 0)
     return syms
-
-
-def lcg_draws(seed):
-    """kern/selftest.c's seed_next(): the numbers it returns, from seed."""
-    x = seed
-    while True:
-        x = (x * 6364136223846793005 + 1442695040888963407) & MASK64
-        yield x >> 33
-
-
-def new_seed():
-    return random.randrange(1, 10**9)
 
 
 def unmapped_addr(L, draws):
@@ -195,7 +181,7 @@ def syscall_msrs(t):
 @test(8, "trap_divide")
 def trap_divide(t):
     seed = new_seed()
-    n = next(lcg_draws(seed))
+    n = next(seed_draws(seed))
     q, a, r = boot_report(t, f"test=trap_divide seed={seed}",
                           r"^trap_divide: dividing (\d+) by zero in divide_fault$", "divide")
     t.check(int(a[1]) == n, f"trap_divide (seed={seed}) divides {n}", got=a[0])
@@ -222,7 +208,7 @@ def trap_illop(t):
 @test(8, "trap_gp")
 def trap_gp(t):
     seed = new_seed()
-    d = lcg_draws(seed)
+    d = seed_draws(seed)
     addr = (1 << 47) + (next(d) << 12) + next(d) % PAGE
     q, a, r = boot_report(t, f"test=trap_gp seed={seed}",
                           r"^trap_gp: reading (0x[0-9a-f]+) \(not canonical\) in gp_fault$", "gp")
@@ -242,7 +228,7 @@ LEVELS = ["pml4e", "pdpte", "pde", "pte"]
 def pagefault_case(t, kind, seed):
     """Boot test=pagefault kind=KIND and check its report field by field."""
     L, syms = layout(t), symbols(t)
-    d = lcg_draws(seed)
+    d = seed_draws(seed)
     if kind == "text":
         lo, hi = syms["text_start"][0], syms["etext"][0]
         addr = lo + next(d) % (hi - lo)
@@ -317,7 +303,7 @@ def pagefault_protection(t):
 def breakpoint(t):
     """int3 in the kernel: reported each time, and the kernel goes on."""
     seed = new_seed()
-    n = 1 + next(lcg_draws(seed)) % 4
+    n = 1 + next(seed_draws(seed)) % 4
     q = t.boot(f"test=breakpoint seed={seed}")
     wait_for(q, rf"^breakpoint: {n} int3 in brkpt_hit$")
     m = wait_for(q, r"^breakpoint: (\d+) int3, (\d+) reported, all came back$")
@@ -374,7 +360,7 @@ def double_fault(t):
     wait_for_panic(t, q, "double fault", "overflow_recurse")
 
     seed = new_seed()
-    addr = unmapped_addr(layout(t), lcg_draws(seed)) & ~15
+    addr = unmapped_addr(layout(t), seed_draws(seed)) & ~15
     q, a, r = boot_report(t, f"test=bad_rsp seed={seed}", r"^bad_rsp: %rsp <- (0x[0-9a-f]+)",
                           f"bad %rsp (seed={seed})")
     t.check(int(a[1], 16) == addr, f"bad_rsp (seed={seed}) sets %rsp to {addr:#x}", got=a[0])
