@@ -14,6 +14,9 @@
 #   MEM     memory size as QEMU takes it (default 128M)
 #   ACCEL   kvm or tcg; by default kvm if a test boot under KVM works here
 #   KARGS   kernel command line, e.g. KARGS="test=backtrace"
+#if LAB >= 4
+#   INIT    the first user process and its arguments (default init)
+#endif
 #   GDBPORT GDB port; by default a port that was free when first chosen,
 #           remembered in .gdbport so that make qemu-gdb and make gdb agree
 #   CC      gcc (default) or clang
@@ -60,6 +63,16 @@ endif
 CPUS ?= 2
 MEM  ?= 128M
 KARGS ?=
+#if LAB >= 4
+# The first user process, with its arguments: make qemu INIT="echo hi there"
+# boots with init=echo:hi:there on the kernel's command line (make qemu
+# and make qemu-gdb only; the grader names the program each test needs).
+INIT ?= init
+space := $(subst ,, )
+BOOTARGS = $(if $(strip $(INIT)),init=$(subst $(space),:,$(strip $(INIT)))) $(KARGS)
+#else
+BOOTARGS = $(KARGS)
+#endif
 
 # One home for each fact: these come from the kernel's headers.
 # (The pattern avoids a literal number sign, which make versions quote differently.)
@@ -79,8 +92,8 @@ endif
 ifeq ($(shell echo '$(MEM)' | grep -Ex '[1-9][0-9]*[MG]?'),)
 $(error MEM=$(MEM) is not a memory size such as 128M or 1G)
 endif
-ifneq ($(findstring $(comma),$(KARGS))$(findstring ',$(KARGS)),)
-$(error KARGS must not contain commas or quotes)
+ifneq ($(findstring $(comma),$(BOOTARGS))$(findstring ',$(BOOTARGS)),)
+$(error KARGS and INIT must not contain commas or quotes)
 endif
 ifeq ($(shell echo '$(LAB) $(SOL)' | grep -Ex '[1-8] [0-8]'),)
 $(error LAB=$(LAB) SOL=$(SOL): LAB must be 1..8 and SOL 0..8)
@@ -110,6 +123,9 @@ HOSTCFLAGS := -std=gnu11 -O2 $(WARN) -MD
 LATER := $(shell awk -v lab=$(LAB) '$$1 == "new" && $$2 > lab { for (i = 3; i <= NF; i++) print $$i }' labs/manifest)
 KSRCS := kern/entry.S $(filter-out kern/entry.S $(LATER),$(sort $(wildcard kern/*.c kern/*.S)))
 KOBJS := $(patsubst %,$(B)/%.o,$(basename $(KSRCS)))
+#if LAB >= 4
+KOBJS += $(B)/uprogs.o
+#endif
 BOOTOBJS := $(B)/kern/boot/boot.o $(B)/kern/boot/bootmain.o
 
 all: $(B)/kernel $(B)/disk.img
@@ -140,7 +156,7 @@ $(B)/kern/%.o: kern/%.S $(B)/flags
 # Linker scripts go through the C preprocessor for memlayout.h's constants.
 $(B)/%.ld: %.ld kern/memlayout.h $(B)/flags
 	@mkdir -p $(@D)
-	$(call say,CPP,$<)$(CC) -E -P -x c -D__ASSEMBLER__ -I. -o $@ $<
+	$(call say,CPP,$<)$(CC) -E -P -x c -D__ASSEMBLER__ -DLAB=$(LAB) -I. -o $@ $<
 
 # The boot loader: stage 1 and stage 2 linked together at 0x7c00 (kept as
 # bootblock.elf for GDB's symbols), then turned into raw sectors.
@@ -166,6 +182,45 @@ $(B)/kernel: $(KOBJS) $(B)/kernel.ld kern/ksyms.awk
 	$(NM) -n $$t.pass1 | grep ' [tT] ' >$$t.syms1; $(NM) -n $$t | grep ' [tT] ' >$$t.syms2; \
 	cmp -s $$t.syms1 $$t.syms2 || { echo "kernel: functions moved between the two links (see kernel.ld)"; exit 1; }; \
 	mv $$t.ksyms.S $(B)/ksyms.S; rm -f $$t.*; mv $$t $@
+
+#if LAB >= 4
+## User programs (lab 4) ######################################################
+
+# Every user/NAME.c that defines main is program NAME, with no list to
+# edit; the other user/*.c and user/*.S files are the library each program
+# links with. Until lab 8's file system, the programs travel inside the
+# kernel: build/uprogs.S holds each one's ELF file (symbols stripped) and
+# a table of names that exec looks them up in. build/user/NAME keeps its
+# symbols, for GDB (make gdb loads them with "uprog NAME").
+UCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -m64 -ffreestanding -nostdinc -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -I.
+UPROGS := $(sort $(basename $(notdir $(shell grep -lE '^(int[[:space:]]+)?main[[:space:]]*\(' user/*.c))))
+ULIBOBJS := $(patsubst %,$(B)/%.o,$(basename $(filter-out $(UPROGS:%=user/%.c),$(wildcard user/*.c user/*.S))))
+
+$(B)/user/%.o: user/%.c $(B)/flags
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(UCFLAGS) -c -o $@ $<
+$(B)/user/%.o: user/%.S $(B)/flags
+	@mkdir -p $(@D)
+	$(call say,AS,$<)$(CC) $(UCFLAGS) -c -o $@ $<
+$(B)/user/%: $(B)/user/%.o $(ULIBOBJS) $(B)/user/user.ld
+	$(call say,LD,$@)$(LD) -m elf_x86_64 -nostdlib -z noexecstack -T $(B)/user/user.ld -o $@ $< $(ULIBOBJS)
+
+$(B)/uprogs.S: $(UPROGS:%=$(B)/user/%) | $(B)/flags
+	$(call say,GEN,$@)set -e; t=$@.$$$$; \
+	for p in $(UPROGS); do $(OBJCOPY) --strip-all $(B)/user/$$p $(B)/user/$$p.elf; done; \
+	{ echo '// The user programs, made by the Makefile: see exec.c.'; \
+	  echo '.section .rodata'; \
+	  for p in $(UPROGS); do printf '.p2align 4\nelf_%s:\n.incbin "$(B)/user/%s.elf"\nelf_%s_end:\nname_%s: .asciz "%s"\n' $$p $$p $$p $$p $$p; done; \
+	  echo '.p2align 3'; echo '.globl uprogs'; echo 'uprogs:'; \
+	  for p in $(UPROGS); do echo ".quad name_$$p, elf_$$p, elf_$$p""_end - elf_$$p"; done; \
+	  echo '.quad 0, 0, 0'; } >$$t; mv $$t $@
+$(B)/uprogs.o: $(B)/uprogs.S
+	$(call say,AS,$<)$(CC) $(KCFLAGS) -MF /dev/null -c -o $@ $<
+
+all: $(UPROGS:%=$(B)/user/%)
+.PRECIOUS: $(B)/user/%.o
+#endif
 
 $(B)/mkdisk: mkfs/mkdisk.c kern/memlayout.h | $(B)/.tools-ok
 	@mkdir -p $(@D)
@@ -227,7 +282,7 @@ endif
 # do; but those two say so ("QEMU: Terminated", "terminating on signal"),
 # so a copy of the console tells them apart. (The kernel's own power-off
 # gives an odd status.)
-run_qemu = @{ $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -nographic $(1) 2>&1; \
+run_qemu = @{ $(call qemu_cmd,$(BOOTARGS)) -accel $(ACCEL_USED) -nographic $(1) 2>&1; \
 	  echo $$? >$(B)/qemu.status; } | tee $(B)/qemu.log; \
 	if [ "$$(cat $(B)/qemu.status)" = 0 ] && \
 	   ! grep -q 'QEMU: Terminated\|terminating on signal' $(B)/qemu.log; then \

@@ -748,8 +748,12 @@ class Manifest:
                     self.edit.setdefault(lab, []).append(p)
 
     def lab_of(self, path):
-        """The lab that path arrives with (1 unless the manifest says)."""
-        return self.new.get(path, 1)
+        """The lab that path arrives with (1 unless the manifest says). A
+        manifest path ending in / names a folder: every file under it."""
+        for p, lab in self.new.items():
+            if path == p or (p.endswith("/") and path.startswith(p)):
+                return lab
+        return 1
 
     def student_files(self, lab):
         """The files a student of lab edits, answers file included."""

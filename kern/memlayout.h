@@ -134,6 +134,35 @@
 #define MMIO_LAPIC      MMIO_BASE           // the local APIC's registers (lapic.c)
 #define ISTSTACKS_BASE  (KERNBASE + 0x10000)  // the IST stacks and their guards (cpu.c)
 #endif
+#if LAB >= 4
+// Processes (lab 4). Each has its own page table: the lower half is its
+// own, the upper half is the kernel's (the same PML4 entries in every
+// process, so a kernel mapping made once is seen by all):
+//
+//   USERTOP ---------> +---------------------------+ 0x0000800000000000
+//                      | user stack, USTACKSIZE    | RW- NX; argv at its top
+//                      | guard page: never mapped  |
+//                      | ... unmapped ...          |
+//                      | heap, grown by sbrk       | RW- NX, up to the guard
+//                      | data, bss                 | RW- NX  (as the ELF file's
+//                      | read-only data            | R-- NX   segments ask,
+//   UTEXT -----------> | text                      | R-X      user/user.ld)
+//                      | unmapped: NULL faults     |
+//   0 ---------------> +---------------------------+
+//
+// The kernel stacks of processes sit below the IST stacks, each
+// KSTACKSIZE with an unmapped guard page below it (proc.c):
+//
+//   KSTACKS_BASE + NPROC * (KSTACKSIZE + PGSIZE)
+//                      | ...                       |
+//                      | kernel stack of slot 0    |
+//   KSTACKS_BASE ----> | guard page                |
+#define UTEXT           0x400000            // where user programs are linked (user/user.ld)
+#define USERTOP         0x0000800000000000  // the first address above the user half
+#define USTACKSIZE      0x4000              // 16 KiB of user stack, a guard page below it
+#define USTACKTOP       USERTOP
+#define KSTACKS_BASE    (KERNBASE - 0x40000000)  // processes' kernel stacks: 1 GiB below KERNBASE
+#endif
 #if LAB >= 2
 #ifndef __ASSEMBLER__
 // Physical address to direct-map address, and back.

@@ -23,6 +23,13 @@
 #define ISTSTACKSIZE    0x2000  // 8 KiB for each IST stack, a guard page below each
 #define CALIBRATE_MS    50      // how long lapic.c measures the LAPIC timer against the PIT
 #endif
+#if LAB >= 4
+#define NPROC           64      // processes at once (proc.c)
+#define PROCNAME        16      // bytes of a process's name, with its NUL
+#define MAXARG          32      // most arguments exec passes
+#define MAXARGLEN       256     // longest argument or program name, with its NUL
+#define INITPID         1       // the first process: orphans become its children
+#endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile
 // passes it with -fw_cfg name=opt/kestrel/cmdline,string=...
