@@ -121,6 +121,19 @@ tss_init(struct cpu *c)
   }
 }
 
+#if LAB >= 4
+// Let user programs use the x87 FPU and SSE (the compiler emits SSE for
+// ordinary C). The kernel itself never does (-mno-sse); lab 6 saves each
+// process's FPU/SSE registers on a switch.
+static void
+fpu_init(void)
+{
+  lcr0((rcr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
+  lcr4(rcr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+  asm volatile("fninit");
+}
+
+#endif
 // Set up the CPU this runs on as CPU id: GDT, TSS, %gs, syscall.
 void
 cpu_init(int id)
@@ -137,6 +150,9 @@ cpu_init(int id)
   wrmsr(MSR_LSTAR, (uint64)syscall_entry);
   wrmsr(MSR_FMASK, SYSCALL_FMASK);
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+#if LAB >= 4
+  fpu_init();
+#endif
 }
 
 // This CPU's struct cpu (after cpu_init).
@@ -167,6 +183,9 @@ iststack_of(uint64 sp, uint64 *lo, uint64 *hi)
   return 0;
 }
 
+#if LAB >= 4
+// syscall(), the dispatch on tf->rax, is in syscall.c.
+#else
 // The system call entry of lab 3: there are no user processes yet, so a
 // system call can only be a mistake. Lab 4 replaces this with the
 // dispatch on tf->rax.
@@ -176,3 +195,4 @@ syscall(struct trapframe *tf)
   panic("syscall: %lu from %p, but there are no processes until lab 4", tf->rax,
         (void *)tf->rip);
 }
+#endif

@@ -106,6 +106,51 @@ const char   *trap_name(uint64 v);
 void          syscall_entry(void);
 #endif
 
+#if LAB >= 4
+struct proc;
+struct context;
+
+// exec.c
+int           exec(struct proc *p, const char *path, char **argv);
+const char   *elf_check(const uint8 *elf, uint64 size);
+
+// main.c
+void          poweroff(int status) __attribute__((noreturn));
+
+// proc.c
+int           userinit(void);
+struct proc  *myproc(void);
+int           fork(void);
+void          exit(int status) __attribute__((noreturn));
+int           wait(uint64 status);
+int           kill(int pid);
+void          yield(void);
+void          sched(void);
+void          scheduler(void) __attribute__((noreturn));
+void          forkret(void);
+void          usertrap(struct trapframe *tf);
+void          proc_killcheck(void);
+uint64        proc_count(void);
+void          procdump(void);
+
+// swtch.S
+void          swtch(struct context **old, struct context *new);
+
+// uvm.c
+extern uint64 user_nx;
+void          uvm_init(void);
+pte_t        *uvm_create(void);
+int           uvm_alloc(pte_t *pml4, uint64 va, uint64 size, uint64 perm);
+void          uvm_dealloc(pte_t *pml4, uint64 va, uint64 size);
+void          uvm_free(pte_t *pml4);
+int           uvm_copy(pte_t *from, pte_t *to);
+uint64        uvm_next_table(pte_t *pml4, uint64 va, uint64 end);
+int           uvm_check(pte_t *pml4, uint64 va, uint64 len, int write);
+int           copyin(pte_t *pml4, void *dst, uint64 src, uint64 len);
+int           copyout(pte_t *pml4, uint64 dst, const void *src, uint64 len);
+int           copyinstr(pte_t *pml4, char *dst, uint64 src, uint64 max);
+#endif
+
 // printf.c
 void          printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void          vprintf(const char *fmt, va_list ap);
@@ -134,6 +179,10 @@ int           memcmp(const void *a, const void *b, size_t n);
 size_t        strlen(const char *s);
 int           strcmp(const char *a, const char *b);
 int           strncmp(const char *a, const char *b, size_t n);
+#if LAB >= 4
+char         *strchr(const char *s, int c);
+char         *safestrcpy(char *dst, const char *src, size_t size);
+#endif
 
 // uart.c
 void          uart_init(void);

@@ -12,6 +12,16 @@
 #define ELF_MAGIC   0x464c457f  // "\x7fELF" read as a little-endian word
 #define EM_X86_64   62          // e_machine of x86-64 code
 #define PT_LOAD     1           // a program header that describes a segment to load
+#if LAB >= 4
+// More of the format, for exec (lab 4): what it checks before it trusts a file.
+#define ELF_CLASS64 2           // ident[0]: 64-bit objects
+#define ELF_DATA2LSB 1          // ident[1]: little-endian
+#define ELF_VERSION 1           // ident[2] and version: the only version
+#define ET_EXEC     2           // type: an executable (not relocatable, not shared)
+#define ELF_PF_X    1           // proghdr flags: executable
+#define ELF_PF_W    2           //   writable
+#define ELF_PF_R    4           //   readable
+#endif
 
 struct elfhdr {
   uint32 magic;       // ELF_MAGIC

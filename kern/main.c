@@ -8,6 +8,7 @@
 #include "types.h"
 #include "x86.h"
 #include "mmu.h"
+#include "param.h"
 #include "defs.h"
 
 #define MIB (1024 * 1024)
@@ -20,6 +21,19 @@ cpu_mode(void)
   return (rdmsr(MSR_EFER) & EFER_LMA) ? "64-bit long mode" : "legacy mode (long mode is off!)";
 }
 
+#if LAB >= 4
+// Turn the machine off, as far as a kernel can: QEMU's isa-debug-exit
+// device (the Makefile adds it) ends QEMU with status (v << 1) | 1; on a
+// machine without it, stop here.
+void
+poweroff(int status)
+{
+  printf("kestrel: power off\n");
+  outb(DEBUG_EXIT_PORT, status == 0 ? 0 : 1);
+  halt_forever();
+}
+
+#endif
 void
 main(void)
 {
@@ -39,6 +53,10 @@ main(void)
   const char *test = cmdline_get("test");
   if (test)
     selftest_run(test);
+#if LAB >= 4
+  if (!test && userinit() == 0)
+    scheduler();        // runs the processes; never returns
+#endif
 
   printf("kestrel: nothing more to do; halting\n");
   halt_forever();

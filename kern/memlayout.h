@@ -161,6 +161,7 @@
 #define USERTOP         0x0000800000000000  // the first address above the user half
 #define USTACKSIZE      0x4000              // 16 KiB of user stack, a guard page below it
 #define USTACKTOP       USERTOP
+#define UHEAPTOP        (USTACKTOP - USTACKSIZE - 0x1000)  // the heap ends below the stack's guard page
 #define KSTACKS_BASE    (KERNBASE - 0x40000000)  // processes' kernel stacks: 1 GiB below KERNBASE
 #endif
 #if LAB >= 2

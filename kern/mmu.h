@@ -99,6 +99,19 @@
 #define CPUID_EBX_SMAP  0x00100000  //   bit 20: SMAP
 #endif
 
+#if LAB >= 4
+// Letting user programs use SSE (cpu.c).
+#define CR0_MP          0x00000002  // monitor coprocessor: wait/fwait honours TS
+#define CR0_EM          0x00000004  // emulation: no x87/SSE at all if set
+#define CR0_TS          0x00000008  // task switched: the next FPU/SSE use traps (#NM)
+#define CR4_OSFXSR      0x00000200  // the OS saves SSE state (fxsave): SSE instructions work
+#define CR4_OSXMMEXCPT  0x00000400  // SIMD floating-point exceptions raise #XM, not #UD
+
+// Round an address down or up to a page boundary.
+#define PGROUNDDOWN(a)  ((a) & ~(PGSIZE - 1))
+#define PGROUNDUP(a)    (((a) + PGSIZE - 1) & ~(PGSIZE - 1))
+#endif
+
 #if LAB >= 3
 // Uncached page-table bits, for device registers (lapic.c).
 #define PTE_PWT         0x008       // write-through

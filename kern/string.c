@@ -77,3 +77,30 @@ strcmp(const char *a, const char *b)
 {
   return strncmp(a, b, (size_t)-1);
 }
+#if LAB >= 4
+
+// The first c in s, or NULL.
+char *
+strchr(const char *s, int c)
+{
+  for (; *s; s++)
+    if (*s == (char)c)
+      return (char *)s;
+  return NULL;
+}
+
+// Copy the string src into dst of size bytes, cutting it short if need
+// be: dst always ends with a NUL (unlike strncpy's).
+char *
+safestrcpy(char *dst, const char *src, size_t size)
+{
+  size_t n = 0;
+
+  if (size == 0)
+    return dst;
+  for (; n < size - 1 && src[n]; n++)
+    dst[n] = src[n];
+  dst[n] = '\0';
+  return dst;
+}
+#endif

@@ -123,6 +123,10 @@ struct cpu {
   uint64 spurious;      // spurious interrupts seen
   uint64 gdt[SEG_NDESC] __attribute__((aligned(16)));  // this CPU's GDT (cpu.c)
   struct tss tss __attribute__((aligned(16)));
+#if LAB >= 4
+  struct proc *proc;    // the process running here, NULL in the scheduler
+  struct context *scheduler;  // the scheduler's context, saved by swtch (proc.c)
+#endif
 };
 #endif
 

@@ -110,15 +110,25 @@
 alltraps:
   // %rsp points at trapno; TF_CS - TF_TRAPNO above it is the saved %cs.
   testb   $DPL_USER, (TF_CS - TF_TRAPNO)(%rsp)
-  jz      1f                            // from the kernel: %gs is ours already
-  swapgs                                // from user mode: %gs <- this CPU's struct cpu
-1:
-  pushregs
+  jnz     fromuser
+  pushregs                              // from the kernel: %gs is ours already
   cld                                   // the ABI wants DF clear in C
   calltrap trap
-  testb   $DPL_USER, TF_CS(%rsp)        // back to user mode?
-  jz      trapret
-  swapgs                                // then give user mode its %gs back
+  jmp     trapret
+fromuser:
+  swapgs                                // %gs <- this CPU's struct cpu
+  pushregs
+  cld
+#if LAB >= 4
+  calltrap usertrap                     // proc.c: kills the process on an exception
+#else
+  calltrap trap
+#endif
+// Back to user mode through the trap frame at %rsp (a new process's
+// first return comes here too: see allocproc in proc.c).
+.globl usertrapret
+usertrapret:
+  swapgs                                // give user mode its %gs back
 .globl trapret
 trapret:
   popregs

@@ -185,6 +185,36 @@ pause(void)
   asm volatile("pause");
 }
 #endif
+#if LAB >= 4
+
+static inline uint64
+rcr0(void)
+{
+  uint64 val;
+  asm volatile("mov %%cr0, %0" : "=r"(val));
+  return val;
+}
+
+static inline void
+lcr0(uint64 val)
+{
+  asm volatile("mov %0, %%cr0" : : "r"(val) : "memory");
+}
+
+// Set and clear RFLAGS.AC: with SMAP on, the kernel may touch user pages
+// only between the two (uvm.c). Only CPUs with SMAP have them.
+static inline void
+stac(void)
+{
+  asm volatile("stac" : : : "memory");
+}
+
+static inline void
+clac(void)
+{
+  asm volatile("clac" : : : "memory");
+}
+#endif
 
 static inline void
 cli(void)

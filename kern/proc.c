@@ -1,0 +1,410 @@
+// Processes: the process table, the scheduler, and fork, exit, wait,
+// kill and the kills that user faults earn.
+//
+// procs[NPROC] holds every process; a slot is UNUSED until allocproc()
+// takes it. Each process has a kernel stack of its own, KSTACKSIZE bytes
+// at kstack_addr(slot) with an unmapped guard page below, mapped in the
+// kernel's half of every page table. Its top holds the trap frame: where
+// syscall_entry and the CPU (TSS.rsp[0], which the scheduler points at it)
+// save the user registers on every entry from user mode.
+//
+// Scheduling, lab 4's way: one process runs at a time, and keeps the CPU
+// until it exits, yields (yield(), sleep()) or waits for a child. The
+// scheduler() loop runs on the boot stack: it picks the next RUNNABLE
+// process round robin, loads its page table and kernel stack, and
+// swtch()es to it; the process comes back with sched(), which swtch()es
+// to the scheduler. A timer interrupt in user mode only counts a tick.
+//
+// How lab 6 extends this rather than replacing it: swtch() and struct
+// context stay, and gain the FPU/SSE state; the timer interrupt calls
+// yield(), so processes are preempted; a SLEEPING state with sleep() and
+// wakeup() replaces the loops in which wait() and sleep() yield until
+// their condition holds; and a lock around procs[] (lab 5) makes every
+// state change here atomic.
+//
+// The first process is the program named by init= on the command line
+// (make qemu INIT=NAME), pid 1. Orphans become its children. When it
+// exits, the machine is done: the kernel says so and powers off.
+//
+// Lab 4 exercises: fork and wait.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "x86.h"
+#include "trap.h"
+#include "proc.h"
+#include "defs.h"
+
+CMDLINE_OPTION(init, "the first user process, with its arguments: NAME[:ARG:ARG...]");
+
+struct proc procs[NPROC];
+static struct proc *initproc;
+static int nextpid = INITPID;
+extern char usertrapret[];              // trapasm.S: return to user mode from a trap frame
+
+// The lowest address of slot i's kernel stack.
+static uint64
+kstack_addr(int i)
+{
+  return KSTACKS_BASE + (uint64)i * (KSTACKSIZE + PGSIZE) + PGSIZE;
+}
+
+_Static_assert(KSTACKS_BASE + NPROC * (KSTACKSIZE + PGSIZE) <= ISTSTACKS_BASE,
+               "memlayout.h: the kernel stacks run into the IST stacks");
+
+// The process running on this CPU; NULL in the scheduler.
+struct proc *
+myproc(void)
+{
+  return mycpu()->proc;
+}
+
+// Free slot p's kernel stack, or what kstack_alloc made of it.
+static void
+kstack_free(struct proc *p)
+{
+  uvm_dealloc(vm_kernel_pml4(), p->kstack, KSTACKSIZE);
+}
+
+// Give slot p a kernel stack: fresh pages, mapped at kstack_addr for the
+// kernel only (global: the same in every page table), never executable.
+static int
+kstack_alloc(struct proc *p)
+{
+  p->kstack = kstack_addr(p - procs);
+  for (uint64 va = p->kstack; va < p->kstack + KSTACKSIZE; va += PGSIZE) {
+    void *page = kalloc();
+    if (page == NULL || vm_map(vm_kernel_pml4(), va, PADDR(page), PGSIZE,
+                               PTE_W | PTE_G | user_nx, PGSIZE) < 0) {
+      if (page)
+        kfree(page);
+      kstack_free(p);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+// Find an unused slot and make it a process that, when first scheduled,
+// returns to user mode through its trap frame (which the caller fills
+// in). NULL if the table is full or memory ran out.
+static struct proc *
+allocproc(void)
+{
+  struct proc *p;
+
+  for (p = procs; p < &procs[NPROC]; p++)
+    if (p->state == UNUSED)
+      break;
+  if (p == &procs[NPROC] || kstack_alloc(p) < 0)
+    return NULL;
+  p->state = EMBRYO;
+  p->pid = nextpid++;
+  p->killed = 0;
+  p->xstatus = 0;
+  p->parent = NULL;
+  p->pml4 = NULL;
+
+  // The kernel stack, from the top: the trap frame; the address forkret
+  // returns to (usertrapret, which leaves through the trap frame); the
+  // context that the scheduler's first swtch() to p loads (rip: forkret).
+  uint64 sp = p->kstack + KSTACKSIZE - sizeof(struct trapframe);
+  p->tf = (struct trapframe *)sp;
+  memset(p->tf, 0, sizeof(*p->tf));
+  sp -= sizeof(uint64);
+  *(uint64 *)sp = (uint64)usertrapret;
+  sp -= sizeof(struct context);
+  p->context = (struct context *)sp;
+  memset(p->context, 0, sizeof(*p->context));
+  p->context->rip = (uint64)forkret;
+  return p;
+}
+
+// Free what slot p holds and mark it UNUSED: its address space (if exit
+// has not freed it already) and its kernel stack. Not while p runs on it.
+static void
+freeproc(struct proc *p)
+{
+  if (p->pml4)
+    uvm_free(p->pml4);
+  p->pml4 = NULL;
+  kstack_free(p);
+  p->pid = 0;
+  p->parent = NULL;
+  p->name[0] = '\0';
+  p->state = UNUSED;
+}
+
+// A process's first return to user mode starts here, on its kernel stack
+// (allocproc put this function in its context); it returns into
+// usertrapret. Lab 6 releases the scheduler's lock here.
+void
+forkret(void)
+{
+}
+
+// Start the first process: the program and arguments of the init= option,
+// "NAME:ARG:ARG" (the Makefile turns INIT="NAME ARG ARG" into that).
+// Returns -1 if there is no such option or program.
+int
+userinit(void)
+{
+  static char line[CMDLINE_MAX];
+  char *argv[MAXARG + 1];
+  int argc = 0;
+  const char *opt = cmdline_get("init");
+  struct proc *p;
+
+  if (opt == NULL)
+    return -1;
+  uvm_init();
+  safestrcpy(line, opt, sizeof(line));
+  for (char *s = line; s && argc < MAXARG; argc++) {
+    argv[argc] = s;
+    if ((s = strchr(s, ':')) != NULL)
+      *s++ = '\0';
+  }
+  argv[argc] = NULL;
+  if ((p = allocproc()) == NULL)
+    panic("userinit: no process slot");
+  if (exec(p, argv[0], argv) < 0) {
+    printf("init: no program %s (every user/NAME.c with a main is one)\n", argv[0]);
+    freeproc(p);
+    return -1;
+  }
+  initproc = p;
+  p->state = RUNNABLE;
+  return 0;
+}
+
+// Create a child: a copy of the calling process (address space, user
+// registers, heap bounds, name) that returns 0 from the system call,
+// while the parent gets the child's pid. -1 if there is no slot or memory.
+int
+fork(void)
+{
+#if SOL >= 4
+  struct proc *p = myproc(), *np;
+
+  if ((np = allocproc()) == NULL)
+    return -1;
+  if ((np->pml4 = uvm_create()) == NULL || uvm_copy(p->pml4, np->pml4) < 0) {
+    freeproc(np);
+    return -1;
+  }
+  np->heap = p->heap;
+  np->brk = p->brk;
+  *np->tf = *p->tf;
+  np->tf->rax = 0;              // fork returns 0 in the child
+  safestrcpy(np->name, p->name, sizeof(np->name));
+  np->parent = p;
+  np->state = RUNNABLE;
+  return np->pid;
+#else
+  // LAB 4: allocproc() a child (-1 if none); give it a page table
+  // (uvm_create) holding a copy of the parent's user memory (uvm_copy);
+  // on failure freeproc() it and return -1. Copy the heap bounds, the
+  // trap frame (so the child resumes where the parent called fork) with
+  // the child's %rax set to 0, and the name; set its parent; make it
+  // RUNNABLE and return its pid.
+  return -1;
+#endif
+}
+
+// End the calling process with status: give its children to init, free
+// its address space, and stay a ZOMBIE until the parent's wait() reaps
+// it. When init itself exits there is nothing left to do: power off.
+void
+exit(int status)
+{
+  struct proc *p = myproc();
+
+  if (p == initproc) {
+    printf("init: exited with status %d\n", status);
+    poweroff(status);
+  }
+  for (struct proc *c = procs; c < &procs[NPROC]; c++)
+    if (c->parent == p)
+      c->parent = initproc;
+  lcr3(PADDR(vm_kernel_pml4()));        // off the page table before freeing it
+  uvm_free(p->pml4);
+  p->pml4 = NULL;
+  p->xstatus = status;
+  p->state = ZOMBIE;
+  sched();
+  panic("exit: a zombie ran again");
+}
+
+// Wait for a child to exit; store its status at user address status
+// (unless 0) and return its pid. -1 if the caller has no children, is
+// killed, or status is not writable (the child is then left unreaped).
+int
+wait(uint64 status)
+{
+#if SOL >= 4
+  struct proc *p = myproc();
+
+  for (;;) {
+    int children = 0;
+    for (struct proc *c = procs; c < &procs[NPROC]; c++) {
+      if (c->parent != p || c->state == UNUSED)
+        continue;
+      children = 1;
+      if (c->state == ZOMBIE) {
+        int pid = c->pid;
+        if (status && copyout(p->pml4, status, &c->xstatus, sizeof(c->xstatus)) < 0)
+          return -1;
+        freeproc(c);
+        return pid;
+      }
+    }
+    if (!children || p->killed)
+      return -1;
+    yield();                    // let the children run; lab 6 sleeps here
+  }
+#else
+  // LAB 4: loop: look through procs[] for children of myproc(). If one
+  // is a ZOMBIE: copyout its xstatus to status (unless status is 0;
+  // return -1 if that fails), freeproc() it and return its pid. If there
+  // are no children, or the caller was killed, return -1. Otherwise
+  // yield() so that the children run, and look again.
+  (void)status;
+  return -1;
+#endif
+}
+
+// Ask process pid to exit: it does when it next returns to user mode
+// (proc_killcheck). -1 if there is no such process.
+int
+kill(int pid)
+{
+  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
+    if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
+      p->killed = 1;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+// Before returning to user mode: exit if kill() asked for it.
+void
+proc_killcheck(void)
+{
+  if (myproc()->killed)
+    exit(-1);
+}
+
+// Give the CPU to the scheduler, which will run the next process; come
+// back here when it picks this one again. The caller has set p->state.
+void
+sched(void)
+{
+  struct proc *p = myproc();
+
+  if (p->state == RUNNING)
+    panic("sched: pid %d is still RUNNING", p->pid);
+  swtch(&p->context, mycpu()->scheduler);
+}
+
+// Let the other runnable processes run first.
+void
+yield(void)
+{
+  myproc()->state = RUNNABLE;
+  sched();
+}
+
+// Run process p on this CPU until it gives the CPU back: its page table,
+// and its kernel stack for entries from user mode (syscall_entry reads
+// kstack_top; the CPU reads TSS.rsp[0]).
+static void
+run(struct cpu *c, struct proc *p)
+{
+  uint64 top = p->kstack + KSTACKSIZE;
+
+  c->kstack_top = top;
+  c->tss.rsp[0] = top;
+  c->proc = p;
+  p->state = RUNNING;
+  lcr3(PADDR(p->pml4));
+  swtch(&c->scheduler, p->context);
+  lcr3(PADDR(vm_kernel_pml4()));
+  c->proc = NULL;
+}
+
+// The scheduler: each CPU's loop, forever: run the RUNNABLE processes in
+// turn, from the slot after the last one run; with none, wait for an
+// interrupt.
+void
+scheduler(void)
+{
+  struct cpu *c = mycpu();
+  int next = 0;
+
+  for (;;) {
+    int ran = 0;
+    for (int n = 0; n < NPROC; n++) {
+      struct proc *p = &procs[(next + n) % NPROC];
+      if (p->state == RUNNABLE) {
+        next = (p - procs + 1) % NPROC;
+        run(c, p);
+        ran = 1;
+        break;
+      }
+    }
+    if (!ran) {
+      sti();
+      hlt();
+      cli();
+    }
+  }
+}
+
+// A trap from user mode (trapasm.S sends them here): interrupts go to
+// trap(); an exception kills the process that caused it, with one line
+// that says who, what and where. A process that kill() named exits here.
+void
+usertrap(struct trapframe *tf)
+{
+  struct proc *p = myproc();
+
+  if (tf->trapno < T_NEXCEPT && tf->trapno != T_NMI) {
+    trapcount[tf->trapno]++;
+    printf("pid %d (%s): killed by %s (vector %lu), rip %p, error 0x%lx", p->pid, p->name,
+           trap_name(tf->trapno), tf->trapno, (void *)tf->rip, tf->err);
+    if (tf->trapno == T_PGFLT)
+      printf(", addr %p", (void *)rcr2());
+    printf("\n");
+    exit(-1);
+  }
+  trap(tf);
+  proc_killcheck();
+}
+
+// Processes in use: in any state but UNUSED.
+uint64
+proc_count(void)
+{
+  uint64 n = 0;
+
+  for (struct proc *p = procs; p < &procs[NPROC]; p++)
+    n += p->state != UNUSED;
+  return n;
+}
+
+// For GDB and panics: one line per process.
+void
+procdump(void)
+{
+  static const char *const states[] = {
+    [UNUSED] = "unused", [EMBRYO] = "embryo", [RUNNABLE] = "runnable",
+    [RUNNING] = "running", [ZOMBIE] = "zombie",
+  };
+
+  for (struct proc *p = procs; p < &procs[NPROC]; p++)
+    if (p->state != UNUSED)
+      printf("proc: pid %d %s %s\n", p->pid, states[p->state], p->name);
+}

@@ -1,0 +1,229 @@
+// System calls: from syscall_entry (trapasm.S) to the function that does
+// the work, and back.
+//
+// syscall(tf) gets the trap frame that syscall_entry built: the number in
+// tf->rax, the arguments in tf->rdi, rsi, rdx, r10, r8, r9 (kern/syscall.h
+// gives the convention, for the user library too). It calls the sys_*
+// function of that number, which fetches its own arguments (arg(), and
+// copyin/copyout/copyinstr for anything a pointer points at: uvm.c checks
+// every user address), and puts the result in tf->rax, which
+// syscall_entry returns to user mode with sysret.
+//
+// Interrupts are on while a system call runs (the timer keeps ticking
+// through a long one) and off again before syscall_entry returns: from
+// sysret's loading of the user %rsp to ring 3, an interrupt would find
+// the user's stack in the kernel.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "x86.h"
+#include "trap.h"
+#include "proc.h"
+#include "syscall.h"
+#include "defs.h"
+
+#define CONSOLE_FDS 3           // fds 0, 1 and 2 are the console until lab 8
+#define WRITE_CHUNK 128         // bytes sys_write copies in at a time
+
+// System call argument n (0..5), as the 64-bit register holds it.
+static uint64
+arg(int n)
+{
+  struct trapframe *tf = myproc()->tf;
+  uint64 regs[] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+
+  return regs[n];
+}
+
+static uint64
+sys_fork(void)
+{
+  return fork();
+}
+
+static uint64
+sys_exit(void)
+{
+  exit((int)arg(0));
+}
+
+static uint64
+sys_wait(void)
+{
+  return wait(arg(0));
+}
+
+static uint64
+sys_kill(void)
+{
+  return kill((int)arg(0));
+}
+
+static uint64
+sys_getpid(void)
+{
+  return myproc()->pid;
+}
+
+// exec(path, argv): copy the path and the arguments into one kernel page
+// (each string at most MAXARGLEN bytes, at most MAXARG of them, all in a
+// page), then exec.
+static uint64
+sys_exec(void)
+{
+  struct proc *p = myproc();
+  char *argv[MAXARG + 1], path[MAXARGLEN];
+  char *buf = kalloc();
+  uint64 uargv = arg(1), used = 0;
+  int argc, r = -1;
+
+  if (buf == NULL || copyinstr(p->pml4, path, arg(0), sizeof(path)) < 0)
+    goto out;
+  for (argc = 0;; argc++) {
+    uint64 uarg;
+    if (argc > MAXARG || copyin(p->pml4, &uarg, uargv + argc * sizeof(uint64), sizeof(uarg)) < 0)
+      goto out;
+    if (uarg == 0)
+      break;
+    uint64 room = PGSIZE - used < MAXARGLEN ? PGSIZE - used : MAXARGLEN;
+    int len = copyinstr(p->pml4, buf + used, uarg, room);
+    if (len < 0)
+      goto out;
+    argv[argc] = buf + used;
+    used += len + 1;
+  }
+  argv[argc] = NULL;
+  r = exec(p, path, argv);
+out:
+  if (buf)
+    kfree(buf);
+  return r;
+}
+
+// sbrk(n): move the program break by n bytes (n < 0 shrinks the heap);
+// return the old break. New memory is zeroed; whole pages given back are
+// freed. -1 if the heap would end below its start or above UHEAPTOP, or
+// memory ran out (the break then stays).
+static uint64
+sys_sbrk(void)
+{
+  struct proc *p = myproc();
+  int64 n = (int)arg(0);
+  uint64 old = p->brk, new = old + n;
+
+  if (new < p->heap || new > UHEAPTOP)
+    return -1;
+  if (n > 0) {
+    // The old last page's bytes above the break may hold what an earlier
+    // shrink left there: zero them; then map fresh zeroed pages.
+    uint64 tail = PGROUNDUP(old) < new ? PGROUNDUP(old) : new;
+    uint64 pgsize;
+    pte_t *pte = old % PGSIZE ? vm_lookup(p->pml4, PGROUNDDOWN(old), &pgsize) : NULL;
+    if (pte)
+      memset((char *)KADDR(*pte & PTE_ADDR) + old % PGSIZE, 0, tail - old);
+    if (uvm_alloc(p->pml4, PGROUNDUP(old), PGROUNDUP(new) - PGROUNDUP(old), PTE_W | user_nx) < 0) {
+      uvm_dealloc(p->pml4, PGROUNDUP(old), PGROUNDUP(new) - PGROUNDUP(old));
+      return -1;
+    }
+  } else {
+    uvm_dealloc(p->pml4, PGROUNDUP(new), PGROUNDUP(old) - PGROUNDUP(new));
+  }
+  p->brk = new;
+  return old;
+}
+
+// sleep(n): until n ticks have passed. Lab 4 has no sleeping processes:
+// this one yields, and halts until the next interrupt when it is alone.
+static uint64
+sys_sleep(void)
+{
+  int n = (int)arg(0);
+  uint64 start = ticks;
+
+  if (n < 0)
+    return -1;
+  while (ticks - start < (uint64)n) {
+    if (myproc()->killed)
+      return -1;
+    yield();
+    hlt();
+  }
+  return 0;
+}
+
+static uint64
+sys_uptime(void)
+{
+  return ticks;
+}
+
+// write(fd, buf, n): the console is the only file until lab 8. The whole
+// buffer is checked before a byte is written, so a bad one prints nothing.
+static uint64
+sys_write(void)
+{
+  struct proc *p = myproc();
+  int fd = (int)arg(0), n = (int)arg(2);
+  uint64 buf = arg(1);
+  char chunk[WRITE_CHUNK];
+
+  if (fd < 0 || fd >= CONSOLE_FDS || n < 0 || uvm_check(p->pml4, buf, n, 0) < 0)
+    return -1;
+  for (int done = 0; done < n; done += WRITE_CHUNK) {
+    int len = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
+    if (copyin(p->pml4, chunk, buf + done, len) < 0)
+      return -1;
+    for (int i = 0; i < len; i++)
+      uart_putc(chunk[i]);
+  }
+  return n;
+}
+
+static uint64
+sys_yield(void)
+{
+  yield();
+  return 0;
+}
+
+static uint64
+sys_sysinfo(void)
+{
+  struct sysinfo info = {
+    .freepages = kalloc_nfree(),
+    .nproc = proc_count(),
+    .ticks = ticks,
+    .hz = HZ,
+    .tsc_hz = tsc_hz,
+    .smep = (rcr4() & CR4_SMEP) != 0,
+    .smap = (rcr4() & CR4_SMAP) != 0,
+  };
+
+  return copyout(myproc()->pml4, arg(0), &info, sizeof(info));
+}
+
+static uint64 (*const syscalls[NSYSCALL])(void) = {
+  [SYS_fork] = sys_fork,        [SYS_exit] = sys_exit,
+  [SYS_wait] = sys_wait,        [SYS_kill] = sys_kill,
+  [SYS_exec] = sys_exec,        [SYS_getpid] = sys_getpid,
+  [SYS_sbrk] = sys_sbrk,        [SYS_sleep] = sys_sleep,
+  [SYS_uptime] = sys_uptime,    [SYS_write] = sys_write,
+  [SYS_yield] = sys_yield,      [SYS_sysinfo] = sys_sysinfo,
+};
+
+// The system call of tf (syscall_entry calls this).
+void
+syscall(struct trapframe *tf)
+{
+  uint64 n = tf->rax;
+
+  sti();
+  if (n < NSYSCALL && syscalls[n])
+    tf->rax = syscalls[n]();
+  else
+    tf->rax = SYSCALL_ERROR;    // unknown, or a later lab's
+  proc_killcheck();
+  cli();
+}
