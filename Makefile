@@ -7,6 +7,9 @@
 #   make grade        grade this lab and every earlier one
 #   make handin       the files you hand in, as handin-labN.tar.gz
 #   make doctor       check the tools, QEMU, GDB, KVM and ports
+#if LAB >= 4
+#   make bench        time system calls, fork and exec (user/bench.c)
+#endif
 #   make clean        remove what the build made
 #
 # Variables (make qemu CPUS=4 MEM=256M ...):
@@ -226,6 +229,14 @@ $(B)/uprogs.o: $(B)/uprogs.S
 
 all: $(UPROGS:%=$(B)/user/%)
 .SECONDARY: $(B)/user/user.ld $(ULIBOBJS) $(UPROGS:%=$(B)/user/%.o)
+
+# make bench: boot with user/bench.c as the first process; its table of
+# system call costs (the whole boot log is in build/bench.log).
+bench: all $(ACCEL_DEP)
+	@echo "*** make bench: $(ACCEL_USED), $(CPUS) CPUs, $(MEM)"
+	@$(MAKE) --no-print-directory qemu INIT=bench </dev/null >$(B)/bench.log 2>&1 || { cat $(B)/bench.log; exit 1; }
+	@grep -E '^(bench|init):' $(B)/bench.log
+.PHONY: bench
 endif
 #endif
 

@@ -111,6 +111,13 @@ struct proc;
 struct context;
 
 // exec.c
+struct uprog {                  // a built-in program (build/uprogs.S, made by the Makefile)
+  const char *name;
+  const uint8 *elf;             // its ELF file
+  uint64 size;
+};
+extern const struct uprog uprogs[];   // ends with a NULL name
+const struct uprog *uprog_find(const char *name);
 int           exec(struct proc *p, const char *path, char **argv);
 const char   *elf_check(const uint8 *elf, uint64 size);
 

@@ -38,13 +38,6 @@
 #include "proc.h"
 #include "defs.h"
 
-struct uprog {
-  const char *name;
-  const uint8 *elf;
-  uint64 size;
-};
-extern const struct uprog uprogs[];     // build/uprogs.S: ends with a NULL name
-
 // The built-in program called name (a leading '/' ignored); NULL if none.
 const struct uprog *
 uprog_find(const char *name)

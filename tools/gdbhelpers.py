@@ -11,6 +11,10 @@
 #if LAB >= 3
     tf [ADDR]            a trap frame, field by field
 #endif
+#if LAB >= 4
+    ps                   the processes: pid, state, name, user rip
+    uprog NAME           load user program NAME's symbols (build/user/NAME)
+#endif
 
 QEMU's gdbstub always describes the CPU as x86-64, so in real mode `x/i $pc`
 decodes 64-bit code, at IP instead of CS base + IP; nor does GDB see CS's
@@ -453,4 +457,57 @@ def trap_name(v):
     except gdb.error:
         pass
     return ""
+#endif
+#if LAB >= 4
+
+
+@command("ps", gdb.COMMAND_DATA)
+def ps_command(arg):
+    """List the processes of procs[] (kern/proc.c) that are in use.
+
+Usage: ps
+
+One line each: slot, pid, state, name, parent's pid, and the user %rip
+saved in its trap frame (where it entered the kernel last); the one
+running now is marked with *. States are the names of enum procstate."""
+    procs = gdb.parse_and_eval("procs")
+    count = procs.type.range()[1] + 1
+    try:
+        current = int(gdb.parse_and_eval("cpus[0].proc"))
+    except gdb.error:
+        current = 0
+    print("slot  pid  state     name             ppid  user rip")
+    for i in range(count):
+        p = procs[i]
+        state = str(p["state"])
+        if state == "UNUSED":
+            continue
+        parent = int(p["parent"])
+        ppid = int(p["parent"].dereference()["pid"]) if parent else 0
+        rip = int(p["tf"].dereference()["rip"]) if int(p["tf"]) else 0
+        mark = "*" if int(p.address) == current else " "
+        print("%3d%s %4d  %-8s  %-15s  %4d  %#x" % (i, mark, int(p["pid"]), state.lower(),
+                                                    p["name"].string(), ppid, rip))
+
+
+@command("uprog", gdb.COMMAND_FILES)
+def uprog_command(arg):
+    """Load the symbols of user program NAME, to break in it.
+
+Usage: uprog NAME
+
+Reads build/user/NAME (the program with its symbols; the kernel holds a
+copy without them). Every program is linked at the same address, so a
+breakpoint at an address in one stops in any program that runs code
+there: boot with that program alone (make qemu-gdb INIT=NAME).
+
+    (gdb) uprog hello
+    (gdb) hbreak main
+    (gdb) continue"""
+    name = arg.strip()
+    path = os.path.join("build", "user", name)
+    if not name or not os.path.isfile(path):
+        raise gdb.GdbError("uprog: no program %r (build/user/NAME)" % name)
+    gdb.execute("add-symbol-file %s" % path, to_string=True)
+    print("uprog: symbols of %s loaded" % path)
 #endif

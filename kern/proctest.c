@@ -1,0 +1,251 @@
+// Lab 4's self-tests: user address spaces seen from the kernel, and the
+// ELF loader's checks. (The user programs of user/ test the rest: fork,
+// exec, faults, bad pointers.)
+//
+// Each runs with test=NAME seed=N (selftest.c) and builds a page table of
+// its own with uvm_create, never loaded in CR3, so it needs no process:
+//
+//   uvm_check  maps a few pages with known permissions (the layout is in
+//              check_layout below), then asks uvm_check about seeded
+//              ranges around them, one line per range with the answer.
+//              The grader (grade/lab4.py) works out each answer itself
+//              from va, len and the layout.
+//   uvm_copy   fills a page table with seeded pages, with seeded
+//              contents and permissions, at addresses far apart, copies
+//              it with uvm_copy, and compares the two page by page.
+//   elf_check  damages a copy of a built-in program one field at a time
+//              and checks that elf_check refuses each damaged copy and
+//              accepts the whole one.
+// Each ends with the free-page count before and after: everything made
+// is freed again (uvm_free).
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "elf.h"
+#include "defs.h"
+
+#define COPY_PAGES      24      // uvm_copy: pages of the seeded address space
+#define CHECK_RANGES    12      // uvm_check: seeded ranges, beside the fixed ones
+
+//// uvm_check ///////////////////////////////////////////////////////////////
+
+// The layout of uvm_check's page table, from UTEXT up:
+//   page 0  user, read-only        page 1  user, writable
+//   page 2  not mapped             page 3  kernel only (no PTE_U), writable
+// and the last page below USERTOP, user, writable.
+#define CHECK_RO        (UTEXT)
+#define CHECK_RW        (UTEXT + PGSIZE)
+#define CHECK_HOLE      (UTEXT + 2 * PGSIZE)
+#define CHECK_KERNEL    (UTEXT + 3 * PGSIZE)
+#define CHECK_TOP       (USERTOP - PGSIZE)
+
+static void
+check_one(pte_t *pml4, uint64 va, uint64 len, int write)
+{
+  printf("uvm_check: va %p len 0x%lx %s = %d\n", (void *)va, len, write ? "write" : "read",
+         uvm_check(pml4, va, len, write));
+}
+
+static void
+uvm_check_test(void)
+{
+  uint64 x = selftest_seed(), before = kalloc_nfree();
+  pte_t *pml4 = uvm_create();
+
+  uvm_init();
+  if (pml4 == NULL || uvm_alloc(pml4, CHECK_RO, PGSIZE, 0) < 0 ||
+      uvm_alloc(pml4, CHECK_RW, PGSIZE, PTE_W) < 0 ||
+      uvm_alloc(pml4, CHECK_TOP, PGSIZE, PTE_W) < 0)
+    panic("uvm_check test: out of memory");
+  void *kpage = kalloc();
+  if (kpage == NULL || vm_map(pml4, CHECK_KERNEL, PADDR(kpage), PGSIZE, PTE_W, PGSIZE) < 0)
+    panic("uvm_check test: out of memory");
+
+  // The edges every check must get right, then seeded ranges near them.
+  check_one(pml4, CHECK_RW + 16, 0, 1);                         // empty: fine
+  check_one(pml4, 0xFFFFFFFF80000000, 0, 0);                    // empty, anywhere
+  check_one(pml4, CHECK_RO, PGSIZE, 0);
+  check_one(pml4, CHECK_RO, PGSIZE, 1);                         // read-only
+  check_one(pml4, CHECK_RO + PGSIZE - 8, 16, 0);                // two user pages
+  check_one(pml4, CHECK_RW + PGSIZE - 8, 16, 0);                // into the hole
+  check_one(pml4, CHECK_KERNEL, 8, 0);                          // no PTE_U
+  check_one(pml4, CHECK_TOP, PGSIZE, 1);                        // the last user page
+  check_one(pml4, USERTOP - 8, 8, 1);
+  check_one(pml4, USERTOP - 8, 9, 0);                           // one byte past USERTOP
+  check_one(pml4, CHECK_TOP + 16, (uint64)0 - PGSIZE, 0);       // wraps around
+  check_one(pml4, USERTOP, 8, 0);                               // non-canonical
+  check_one(pml4, KERNBASE + KERNEL_PHYS, 8, 0);                // the kernel
+  check_one(pml4, 0, 8, 0);                                     // NULL
+  for (int i = 0; i < CHECK_RANGES; i++) {
+    static const uint64 bases[] = { CHECK_RO, CHECK_RW, CHECK_HOLE, CHECK_KERNEL, CHECK_TOP };
+    uint64 va = bases[seed_next(&x) % NELEM(bases)] + seed_next(&x) % PGSIZE;
+    uint64 len = 1 + seed_next(&x) % (2 * PGSIZE);
+    check_one(pml4, va, len, seed_next(&x) % 2);
+  }
+  vm_unmap(pml4, CHECK_KERNEL, PGSIZE);
+  kfree(kpage);
+  uvm_free(pml4);
+  printf("uvm_check: free pages before %lu after %lu\n", before, kalloc_nfree());
+}
+SELFTEST(uvm_check, uvm_check_test);
+
+//// uvm_copy ////////////////////////////////////////////////////////////////
+
+// A seeded user page address: anywhere in the user half but page 0, in
+// a few clusters so that tables are shared and not.
+static uint64
+copy_addr(uint64 *x)
+{
+  static const uint64 clusters[] = { UTEXT, 0x40000000, 0x7f0000000000, USERTOP - 0x200000 };
+  return clusters[seed_next(x) % NELEM(clusters)] + (seed_next(x) % 512) * PGSIZE;
+}
+
+// Do from and to map the same pages, each with the same permissions and
+// contents, but in different physical pages? Counts the pages in *n.
+static const char *
+compare_spaces(pte_t *from, pte_t *to, uint64 *n)
+{
+  uint64 pgsize;
+
+  *n = 0;
+  for (uint64 va = 0; va < USERTOP; ) {
+    pte_t *a = vm_lookup(from, va, &pgsize), *b = vm_lookup(to, va, &pgsize);
+    if (a == NULL && b == NULL) {
+      uint64 na = uvm_next_table(from, va, USERTOP), nb = uvm_next_table(to, va, USERTOP);
+      va = na < nb ? na : nb;
+      continue;
+    }
+    if (a == NULL || b == NULL)
+      return a ? "a page of the original is missing in the copy" : "the copy has an extra page";
+    uint64 perm = PTE_P | PTE_W | PTE_U | PTE_NX;
+    if ((*a & perm) != (*b & perm))
+      return "a page's permissions differ";
+    if ((*a & PTE_ADDR) == (*b & PTE_ADDR))
+      return "a page is shared, not copied";
+    if (memcmp(KADDR(*a & PTE_ADDR), KADDR(*b & PTE_ADDR), PGSIZE) != 0)
+      return "a page's contents differ";
+    (*n)++;
+    va += PGSIZE;
+  }
+  return NULL;
+}
+
+static void
+uvm_copy_test(void)
+{
+  uint64 x = selftest_seed(), before = kalloc_nfree(), pgsize, n;
+  pte_t *from = uvm_create(), *to = uvm_create();
+
+  uvm_init();
+  if (from == NULL || to == NULL)
+    panic("uvm_copy test: out of memory");
+  for (int i = 0; i < COPY_PAGES; i++) {
+    uint64 va = copy_addr(&x), perm = (seed_next(&x) % 2 ? PTE_W : 0) | (seed_next(&x) % 2 ? user_nx : 0);
+    if (vm_lookup(from, va, &pgsize))
+      continue;
+    if (uvm_alloc(from, va, PGSIZE, perm) < 0)
+      panic("uvm_copy test: out of memory");
+    uint8 *page = KADDR(*vm_lookup(from, va, &pgsize) & PTE_ADDR);
+    for (int b = 0; b < PGSIZE; b += 8)
+      *(uint64 *)(page + b) = seed_next(&x);
+  }
+  int r = uvm_copy(from, to);
+  const char *why = r < 0 ? "uvm_copy returned -1" : compare_spaces(from, to, &n);
+  if (why)
+    printf("uvm_copy: FAIL: %s\n", why);
+  else
+    printf("uvm_copy: %lu pages copied, each with its permissions and contents\n", n);
+  uvm_free(from);
+  uvm_free(to);
+  printf("uvm_copy: free pages before %lu after %lu\n", before, kalloc_nfree());
+}
+SELFTEST(uvm_copy, uvm_copy_test);
+
+//// elf_check ///////////////////////////////////////////////////////////////
+
+// One way to damage an ELF file's headers.
+struct damage {
+  const char *what;
+  void (*apply)(struct elfhdr *eh, struct proghdr *ph, uint64 *size, uint64 r);
+};
+
+static struct proghdr *
+first_load(struct elfhdr *eh, struct proghdr *ph)
+{
+  for (int i = 0; i < eh->phnum; i++)
+    if (ph[i].type == PT_LOAD)
+      return &ph[i];
+  return ph;
+}
+
+#define DAMAGE(name, body)                                                      \
+  static void name(struct elfhdr *eh, struct proghdr *ph, uint64 *size, uint64 r) \
+  {                                                                             \
+    (void)eh; (void)ph; (void)size; (void)r;                                    \
+    body;                                                                       \
+  }
+DAMAGE(bad_magic, eh->magic ^= 1u << (r % 32))
+DAMAGE(bad_class, eh->ident[0] = 1)
+DAMAGE(bad_data, eh->ident[1] = 2)
+DAMAGE(bad_type, eh->type = 1 + r % 2 * 2)
+DAMAGE(bad_machine, eh->machine = 3)
+DAMAGE(bad_phentsize, eh->phentsize = sizeof(struct proghdr) - 8)
+DAMAGE(phoff_outside, eh->phoff = (*size - r % 48) & ~7ull)
+DAMAGE(phnum_huge, eh->phnum = 0xffff - r % 16)
+DAMAGE(truncated, *size = eh->phoff + sizeof(struct proghdr) / 2)
+DAMAGE(off_outside, first_load(eh, ph)->off = *size + PGSIZE * (1 + r % 8))
+DAMAGE(filesz_outside, first_load(eh, ph)->filesz = first_load(eh, ph)->memsz = *size + r % PGSIZE)
+DAMAGE(filesz_over_memsz, first_load(eh, ph)->filesz = first_load(eh, ph)->memsz + 1 + r % 64)
+DAMAGE(vaddr_zero, first_load(eh, ph)->vaddr = first_load(eh, ph)->off % PGSIZE)
+DAMAGE(vaddr_kernel, first_load(eh, ph)->vaddr = KERNBASE + first_load(eh, ph)->off % PGSIZE)
+DAMAGE(vaddr_wraps, first_load(eh, ph)->memsz = (uint64)0 - first_load(eh, ph)->vaddr + r % PGSIZE)
+DAMAGE(into_stack, first_load(eh, ph)->vaddr = USTACKTOP - PGSIZE + first_load(eh, ph)->off % PGSIZE)
+DAMAGE(misaligned, first_load(eh, ph)->vaddr += 1 + r % (PGSIZE - 1))
+DAMAGE(entry_outside, eh->entry = UHEAPTOP - r % PGSIZE)
+DAMAGE(entry_in_data, eh->entry = ph[eh->phnum - 1].vaddr + r % 8)
+
+static const struct damage damages[] = {
+  { "bad magic", bad_magic },           { "32-bit class", bad_class },
+  { "big-endian", bad_data },           { "not an executable", bad_type },
+  { "not x86-64", bad_machine },        { "wrong phentsize", bad_phentsize },
+  { "phoff outside", phoff_outside },   { "phnum huge", phnum_huge },
+  { "truncated", truncated },           { "offset outside", off_outside },
+  { "filesz outside", filesz_outside }, { "filesz > memsz", filesz_over_memsz },
+  { "vaddr 0", vaddr_zero },            { "vaddr in the kernel", vaddr_kernel },
+  { "vaddr + memsz wraps", vaddr_wraps }, { "segment in the stack", into_stack },
+  { "vaddr and offset disagree", misaligned },
+  { "entry outside", entry_outside },   { "entry in data", entry_in_data },
+};
+
+static void
+elf_check_test(void)
+{
+  uint64 x = selftest_seed(), before = kalloc_nfree();
+  const struct uprog *u = NULL;
+  uint8 *copy = kalloc();
+
+  for (int i = 0; uprogs[i].name; i++)
+    if (uprogs[i].size <= PGSIZE * 8 && (u == NULL || seed_next(&x) % 2))
+      u = &uprogs[i];
+  if (u == NULL || copy == NULL)
+    panic("elf_check test: no small program, or no page");
+  // Only the headers are damaged: the first page of the file holds them.
+  uint64 headers = u->size < PGSIZE ? u->size : PGSIZE;
+  printf("elf_check: %s (%lu bytes): %s\n", u->name, u->size,
+         elf_check(u->elf, u->size) ? elf_check(u->elf, u->size) : "accepted");
+  for (uint64 i = 0; i < NELEM(damages); i++) {
+    memmove(copy, u->elf, headers);
+    struct elfhdr *eh = (struct elfhdr *)copy;
+    uint64 size = u->size;
+    damages[i].apply(eh, (struct proghdr *)(copy + eh->phoff), &size, seed_next(&x));
+    // elf_check reads only the headers, which the copy holds; the
+    // rest of the file is the original's, at the same offsets.
+    const char *why = elf_check(copy, size);
+    printf("elf_check: %s: %s\n", damages[i].what, why ? why : "ACCEPTED");
+  }
+  kfree(copy);
+  printf("elf_check: free pages before %lu after %lu\n", before, kalloc_nfree());
+}
+SELFTEST(elf_check, elf_check_test);
