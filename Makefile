@@ -200,7 +200,7 @@ ifeq ($(filter 1 2 3,$(LAB)),)
 # kernel: build/uprogs.S holds each one's ELF file (symbols stripped) and
 # a table of names that exec looks them up in. build/user/NAME keeps its
 # symbols, for GDB (make gdb loads them with "uprog NAME").
-UCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -m64 -ffreestanding -nostdinc -fno-pic -fno-pie \
+UCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -m64 -ffreestanding -nostdinc -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -I.
 MAIN_RE := ^(int[[:space:]]+)?main[[:space:]]*[(]
 UPROGS := $(sort $(basename $(notdir $(shell grep -lE '$(MAIN_RE)' user/*.c))))

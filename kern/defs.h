@@ -151,7 +151,7 @@ int           uvm_alloc(pte_t *pml4, uint64 va, uint64 size, uint64 perm);
 void          uvm_dealloc(pte_t *pml4, uint64 va, uint64 size);
 void          uvm_free(pte_t *pml4);
 int           uvm_copy(pte_t *from, pte_t *to);
-uint64        uvm_next_table(pte_t *pml4, uint64 va, uint64 end);
+int           uvm_foreach(pte_t *pml4, int (*fn)(uint64 va, pte_t *pte, void *arg), void *arg);
 int           uvm_check(pte_t *pml4, uint64 va, uint64 len, int write);
 int           copyin(pte_t *pml4, void *dst, uint64 src, uint64 len);
 int           copyout(pte_t *pml4, uint64 dst, const void *src, uint64 len);

@@ -99,7 +99,7 @@ managed(uint64 pa)
 static void
 poison(void *page)
 {
-  stosb(page, KALLOC_POISON, PGSIZE);
+  memset(page, KALLOC_POISON, PGSIZE);
 }
 
 // Should kfree poison the page it is given (see the top)?

@@ -102,40 +102,52 @@ copy_addr(uint64 *x)
   return clusters[seed_next(x) % NELEM(clusters)] + (seed_next(x) % 512) * PGSIZE;
 }
 
+// uvm_foreach's step for compare_spaces: is the page at va in `from`
+// also in the other table, with the same permissions and contents, in
+// a page of its own? 0 if so, else why not.
+struct compare {
+  pte_t *other;
+  const char *why;
+  uint64 pages;
+};
+
+static int
+compare_page(uint64 va, pte_t *a, void *arg)
+{
+  struct compare *c = arg;
+  uint64 pgsize, perm = PTE_P | PTE_W | PTE_U | PTE_NX;
+  pte_t *b = vm_lookup(c->other, va, &pgsize);
+
+  if (b == NULL)
+    c->why = "a page is missing in the other table";
+  else if ((*a & perm) != (*b & perm))
+    c->why = "a page's permissions differ";
+  else if ((*a & PTE_ADDR) == (*b & PTE_ADDR))
+    c->why = "a page is shared, not copied";
+  else if (memcmp(KADDR(*a & PTE_ADDR), KADDR(*b & PTE_ADDR), PGSIZE) != 0)
+    c->why = "a page's contents differ";
+  c->pages++;
+  return c->why != NULL;
+}
+
 // Do from and to map the same pages, each with the same permissions and
-// contents, but in different physical pages? Counts the pages in *n.
+// contents, but in different physical pages? NULL if so, else why not;
+// the number of pages in *n.
 static const char *
 compare_spaces(pte_t *from, pte_t *to, uint64 *n)
 {
-  uint64 pgsize;
+  struct compare there = { to, NULL, 0 }, back = { from, NULL, 0 };
 
-  *n = 0;
-  for (uint64 va = 0; va < USERTOP; ) {
-    pte_t *a = vm_lookup(from, va, &pgsize), *b = vm_lookup(to, va, &pgsize);
-    if (a == NULL && b == NULL) {
-      uint64 na = uvm_next_table(from, va, USERTOP), nb = uvm_next_table(to, va, USERTOP);
-      va = na < nb ? na : nb;
-      continue;
-    }
-    if (a == NULL || b == NULL)
-      return a ? "a page of the original is missing in the copy" : "the copy has an extra page";
-    uint64 perm = PTE_P | PTE_W | PTE_U | PTE_NX;
-    if ((*a & perm) != (*b & perm))
-      return "a page's permissions differ";
-    if ((*a & PTE_ADDR) == (*b & PTE_ADDR))
-      return "a page is shared, not copied";
-    if (memcmp(KADDR(*a & PTE_ADDR), KADDR(*b & PTE_ADDR), PGSIZE) != 0)
-      return "a page's contents differ";
-    (*n)++;
-    va += PGSIZE;
-  }
+  if (uvm_foreach(from, compare_page, &there) || uvm_foreach(to, compare_page, &back))
+    return there.why ? there.why : back.why;
+  *n = there.pages;
   return NULL;
 }
 
 static void
 uvm_copy_test(void)
 {
-  uint64 x = selftest_seed(), before = kalloc_nfree(), pgsize, n;
+  uint64 x = selftest_seed(), before = kalloc_nfree(), pgsize, n = 0;
   pte_t *from = uvm_create(), *to = uvm_create();
 
   uvm_init();

@@ -20,7 +20,7 @@
 // between stac and clac: with SMAP on, the kernel faults on any other
 // access to a user page, so a forgotten check shows at once.
 //
-// Lab 4 exercises: uvm_check and uvm_copy.
+// Lab 4 exercises: uvm_check and copy_page (uvm_copy's step).
 
 #include "types.h"
 #include "param.h"
@@ -135,68 +135,71 @@ uvm_free(pte_t *pml4)
   kfree(pml4);
 }
 
+// Call fn(va, pte, arg) for each page mapped in the user half of pml4,
+// in address order, with pte its entry; stop at the first nonzero result
+// fn returns, and return it (0 if none). Only tables that exist are
+// visited: user address spaces are small and far apart.
+static int
+foreach_in(pte_t *table, int level, uint64 base, int (*fn)(uint64, pte_t *, void *), void *arg)
+{
+  uint64 span = 1ull << (PGSHIFT + PXBITS * (level - 1));   // what one entry maps
+  int entries = level == PTLEVELS ? KERNEL_HALF : NPTENTRIES;
+
+  for (int i = 0; i < entries; i++) {
+    int r;
+    if (!(table[i] & PTE_P))
+      continue;
+    if (level == 1)
+      r = fn(base + i * span, &table[i], arg);
+    else
+      r = foreach_in(KADDR(table[i] & PTE_ADDR), level - 1, base + i * span, fn, arg);
+    if (r != 0)
+      return r;
+  }
+  return 0;
+}
+
+int
+uvm_foreach(pte_t *pml4, int (*fn)(uint64 va, pte_t *pte, void *arg), void *arg)
+{
+  return foreach_in(pml4, PTLEVELS, 0, fn, arg);
+}
+
+// uvm_copy's step: copy the page at va, mapped by pte, into page table `to`.
+static int
+copy_page(uint64 va, pte_t *pte, void *to)
+{
+#if SOL >= 4
+  void *page = kalloc();
+
+  if (page == NULL)
+    return -1;
+  memmove(page, KADDR(*pte & PTE_ADDR), PGSIZE);
+  if (vm_map(to, va, PADDR(page), PGSIZE, *pte & (PTE_W | PTE_U | user_nx), PGSIZE) < 0) {
+    kfree(page);
+    return -1;
+  }
+  return 0;
+#else
+  // LAB 4: kalloc a page (return -1 if there is none), copy the page that
+  // pte maps into it (both through the direct map: KADDR of the physical
+  // address in pte), and vm_map it into `to` at va with the same PTE_W,
+  // PTE_U and PTE_NX bits as pte (user_nx is PTE_NX where the CPU has NX,
+  // else 0). If vm_map fails, kfree the page and return -1; else 0.
+  (void)va;
+  (void)pte;
+  (void)to;
+  return -1;
+#endif
+}
+
 // Give `to` (a fresh uvm_create table) a copy of every user page of
 // `from`, at the same address with the same permissions. Returns 0, or -1
 // if memory ran out (the caller frees `to`).
 int
 uvm_copy(pte_t *from, pte_t *to)
 {
-#if SOL >= 4
-  uint64 pgsize;
-
-  for (int i = 0; i < KERNEL_HALF; i++) {
-    if (!(from[i] & PTE_P))
-      continue;
-    // Walk this PML4 entry's 512 GiB a page at a time, but skip a whole
-    // missing table at once: user address spaces are sparse.
-    uint64 va = (uint64)i << PML4SHIFT, end = va + (1ull << PML4SHIFT);
-    while (va < end) {
-      pte_t *pte = vm_lookup(from, va, &pgsize);
-      if (pte == NULL) {
-        va = uvm_next_table(from, va, end);
-        continue;
-      }
-      void *page = kalloc();
-      if (page == NULL)
-        return -1;
-      memmove(page, KADDR(*pte & PTE_ADDR), PGSIZE);
-      uint64 perm = *pte & (PTE_W | PTE_U | user_nx);
-      if (vm_map(to, va, PADDR(page), PGSIZE, perm, PGSIZE) < 0) {
-        kfree(page);
-        return -1;
-      }
-      va += PGSIZE;
-    }
-  }
-  return 0;
-#else
-  // LAB 4: for every page mapped in from's user half, kalloc a page, copy
-  // the contents (through KADDR), and vm_map it into `to` at the same
-  // virtual address with the same PTE_W | PTE_U | PTE_NX bits (user_nx is
-  // PTE_NX where the CPU has NX). vm_lookup finds a page; uvm_next_table
-  // skips the addresses of a table that does not exist, so the walk over
-  // 512 GiB entries stays fast. On running out of memory, return -1.
-  (void)from;
-  (void)to;
-  return -1;
-#endif
-}
-
-// The first address after va (below end) that a table present in pml4
-// might map: va moves past the largest block of addresses whose table is
-// missing, or on by one page if va's table exists but its page does not.
-uint64
-uvm_next_table(pte_t *pml4, uint64 va, uint64 end)
-{
-  for (int level = PTLEVELS; level >= 1; level--) {
-    pte_t *pte = vm_walk(pml4, va, level, 0);
-    uint64 span = 1ull << (PGSHIFT + PXBITS * (level - 1));
-    if (pte == NULL || !(*pte & PTE_P)) {
-      uint64 next = (va & ~(span - 1)) + span;
-      return next < end ? next : end;
-    }
-  }
-  return va + PGSIZE;
+  return uvm_foreach(from, copy_page, to);
 }
 
 // Is [va, va + len) user memory that the kernel may read (and write, if
