@@ -438,17 +438,22 @@ class Context:
         self.qemus = []
         self.gdbport = None
 
-    def boot(self, kargs="", gdb=False, mem=None, monitor=False):
+    def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None):
         """Start QEMU on a private copy of the disk with kernel command line
         kargs. gdb=True: QEMU waits for GDB (see gdb()). mem: a memory size
         for QEMU's -m, instead of the Makefile's MEM. monitor=True: QEMU's
-        human monitor listens on a socket of its own, for q.monitor()."""
+        human monitor listens on a socket of its own, for q.monitor().
+        cpu_flags: CPU features to add to or take from the Makefile's CPU
+        model, as QEMU's -cpu takes them ("-smep,-smap")."""
         disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
         shutil.copyfile(os.path.join(self.tree.path, "build", "disk.img"), disk)
         port = None
         if gdb:
             port = self.gdbport = free_port()
         argv = self.tree.qemu_argv(kargs, disk, port, mem)
+        if cpu_flags:
+            at = argv.index("-cpu") + 1
+            argv[at] += "," + cpu_flags
         path = None
         if monitor:
             path = os.path.join(self.tmp, f"monitor{len(self.qemus)}.sock")

@@ -1,0 +1,474 @@
+# Lab 4 tests: user processes, system calls, user faults, bad pointers.
+#
+# Most tests boot the kernel with a user program of user/ as the first
+# process (init=NAME:ARG...), wait for it to end (the kernel prints
+# "init: exited with status N" and powers off) and read what it and the
+# kernel printed. The programs are in files students do not edit, and
+# every number they are asked for comes from a seed the grader picks: the
+# grader works out the answers itself (the same LCG as the kernel's
+# seed_next, gradelib.seed_draws) and checks addresses and values, not
+# only the words:
+#   - the fork tree's shape, each child's exit status and every pid that
+#     fork and wait return;
+#   - the words exec passes to echo;
+#   - the program break before and after sbrk, and free-page counts;
+#   - for each user fault, the kernel's one-line report, field by field:
+#     the pid, the vector, the user %rip (at the faulting instruction) and
+#     for page faults the address and the error code's bits;
+#   - the bad pointers badptr hands to every system call (each must return
+#     -1, and nothing but the programs' own lines may reach the console);
+#   - uvm_check's answer for each range, from the page layout alone.
+# Two GDB tests drive a real GDB: the ps helper in the middle of a fork
+# tree, and a hardware breakpoint in a user program's main, in ring 3.
+
+import os
+import re
+import subprocess
+
+from gradelib import test, Fail, seed_draws, new_seed
+
+EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
+KILLED = re.compile(r"^pid (\d+) \((\S+)\): killed by (.+) \(vector (\d+)\), rip (0x[0-9a-f]+), "
+                    r"error (0x[0-9a-f]+)(?:, addr (0x[0-9a-f]+))?$", re.M)
+PAGE = 4096
+
+
+def layout(t):
+    return t.tree.defines("memlayout.h", "mmu.h", "param.h", "trap.h")
+
+
+def run(t, prog, *args, **boot):
+    """Boot with prog (and args) as the first process; wait until it exits
+    (or the kernel panics). (output, exit status)."""
+    q = t.boot("init=" + ":".join([prog] + [str(a) for a in args]), **boot)
+    m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)")
+    if m.group("halted"):
+        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
+        raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
+    return q.output, int(m.group(1))
+
+
+def lines(out, prog):
+    """The lines prog printed, without its name."""
+    return [l[len(prog) + 2:] for l in out.splitlines() if l.startswith(prog + ": ")]
+
+
+def no_failures(t, out, prog):
+    bad = [l for l in lines(out, prog) if "FAILED" in l]
+    t.check(not bad, f"{prog} found something wrong", got="\n".join(bad))
+
+
+def user_symbol(t, prog, name):
+    """The address of symbol name in build/user/prog."""
+    out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "user", prog)],
+                         capture_output=True, check=True).stdout.decode()
+    for f in (l.split() for l in out.splitlines()):
+        if len(f) == 3 and f[2] == name:
+            return int(f[0], 16)
+    raise Fail(f"build/user/{prog} has no symbol {name}")
+
+
+## Sanity ######################################################################
+
+@test(0, "proc_boot", scored=False)
+def proc_boot(t):
+    """init=hello starts a process, and the kernel powers off when it exits."""
+    q = t.boot("init=hello")
+    q.expect(EXIT.pattern)
+    q.expect(r"^kestrel: power off$")
+
+
+@test(0, "elf_check", scored=False)
+def elf_check(t):
+    """The loader refuses every damaged ELF header and accepts the whole file."""
+    q = t.boot(f"test=elf_check seed={new_seed()}")
+    m = q.expect(r"^elf_check: free pages before (\d+) after (\d+)$")
+    results = re.findall(r"^elf_check: (.+?): (.+)$", q.output, re.M)
+    t.check(len(results) > 10 and results[0][1] == "accepted",
+            "the original program must be accepted", got=q.output[-1500:])
+    wrong = [f"{what}: {why}" for what, why in results[1:-1] if why == "ACCEPTED"]
+    t.check(not wrong, "every damaged file must be refused", got="\n".join(wrong))
+    t.check(m[1] == m[2], "the test must free what it took", got=m[0])
+
+
+## uvm_check and uvm_copy, from the kernel ########################################
+
+def check_answer(L, va, length):
+    """What uvm_check must say about [va, va + length), read and write, for
+    proctest.c's layout: UTEXT read-only, +1 page writable, +2 unmapped,
+    +3 kernel only, and the last user page writable."""
+    if length == 0:
+        return 0, 0
+    top = L["USERTOP"]
+    if va >= top or length > top - va:
+        return -1, -1
+    pages = {L["UTEXT"]: "r", L["UTEXT"] + PAGE: "w", top - PAGE: "w"}
+    read = write = 0
+    for page in range(va // PAGE * PAGE, va + length, PAGE):
+        kind = pages.get(page)
+        if kind is None:
+            read = write = -1
+        elif kind == "r":
+            write = -1
+    return read, write
+
+
+@test(15, "uvm_check")
+def uvm_check(t):
+    """uvm_check's answer for fixed and seeded ranges around user pages that
+    are read-only, writable, missing and kernel-only, and at USERTOP."""
+    L = layout(t)
+    q = t.boot(f"test=uvm_check seed={new_seed()}")
+    m = q.expect(r"^uvm_check: free pages before (\d+) after (\d+)$")
+    rows = re.findall(r"^uvm_check: va (0x[0-9a-f]+) len (0x[0-9a-f]+) (read|write) = (-?\d+)$",
+                      q.output, re.M)
+    t.check(len(rows) >= 20, "uvm_check should print a line per range", got=q.output[-1500:])
+    wrong = []
+    for va, length, rw, got in rows:
+        read, write = check_answer(L, int(va, 16), int(length, 16))
+        want = write if rw == "write" else read
+        if int(got) != want:
+            wrong.append(f"va {va} len {length} {rw}: {got}, expected {want}")
+    t.check(not wrong, "uvm_check answered wrong", got="\n".join(wrong))
+    t.check(m[1] == m[2], "the test must free what it took", got=m[0])
+
+
+def copy_pages(L, seed):
+    """The number of distinct pages proctest.c's uvm_copy test maps (its
+    copy_addr: four clusters of 512 pages)."""
+    clusters = [L["UTEXT"], 0x40000000, 0x7f0000000000, L["USERTOP"] - 0x200000]
+    d = seed_draws(seed)
+    seen = set()
+    for _ in range(24):
+        va = clusters[next(d) % 4] + (next(d) % 512) * PAGE
+        next(d)
+        next(d)
+        if va in seen:
+            continue
+        seen.add(va)
+        for _ in range(PAGE // 8):
+            next(d)
+    return len(seen)
+
+
+@test(10, "uvm_copy")
+def uvm_copy(t):
+    """uvm_copy of a seeded address space: the same pages, permissions and
+    contents, in new pages, and nothing else."""
+    seed = new_seed()
+    q = t.boot(f"test=uvm_copy seed={seed}")
+    m = q.expect(r"^uvm_copy: free pages before (\d+) after (\d+)$")
+    r = re.search(r"^uvm_copy: (\d+) pages copied, each with its permissions and contents$",
+                  q.output, re.M)
+    fail = re.search(r"^uvm_copy: FAIL: .*$", q.output, re.M)
+    t.check(r is not None, "the copy should be the same as the original",
+            got=fail[0] if fail else q.output[-1000:])
+    want = copy_pages(layout(t), seed)
+    t.check(int(r[1]) == want, "every page should be copied", expected=want, got=r[1])
+    t.check(m[1] == m[2], "the test must free what it took", got=m[0])
+
+
+## Processes ######################################################################
+
+@test(5, "hello")
+def hello(t):
+    """hello prints its pid and arguments from ring 3 and exits 0."""
+    words = [f"x{w % 100000}" for w, _ in zip(seed_draws(new_seed()), range(3))]
+    out, status = run(t, "hello", *words)
+    t.check(re.search(r"^hello from user mode: pid 1$", out, re.M) is not None,
+            "hello should print 'hello from user mode: pid 1'", got=out[-800:])
+    args = re.findall(r"^hello: argv\[(\d)\] = (\S+)$", out, re.M)
+    t.check(args == [(str(i + 1), w) for i, w in enumerate(words)],
+            "hello should print its arguments", expected=words, got=args)
+    t.check(status == 0, "hello exits with status 0", got=status)
+
+
+@test(15, "forktree")
+def forktree(t):
+    """A seeded tree of processes: fork's and wait's pids, every exit status."""
+    seed = new_seed()
+    d = seed_draws(seed)
+    fanout, depth = 2 + next(d) % 2, 2 + next(d) % 2
+    out, status = run(t, "forktree", seed)
+    no_failures(t, out, "forktree")
+    L = lines(out, "forktree")
+    t.check(f"seed {seed} fanout {fanout} depth {depth}" in L, "the tree's shape from the seed",
+            expected=f"fanout {fanout} depth {depth}", got=out[-1500:])
+    nodes = {}          # pid -> (parent, depth, index)
+    for p, q, dp, i in (map(int, m) for m in re.findall(
+            r"^pid (\d+) parent (\d+) depth (\d+) index (\d+)$", "\n".join(L), re.M)):
+        t.check(p not in nodes, f"pid {p} is given twice")
+        nodes[p] = (q, dp, i)
+    total = sum(fanout ** k for k in range(1, depth + 1))
+    t.check(len(nodes) == total, "every child should run", expected=total, got=len(nodes))
+    forked = [tuple(map(int, m)) for m in re.findall(r"^pid (\d+) forked (\d+)$", "\n".join(L), re.M)]
+    t.check(sorted(forked) == sorted((q, p) for p, (q, _, _) in nodes.items()),
+            "fork should return each child's pid to its parent", got=forked)
+    reaped = [tuple(map(int, m)) for m in re.findall(r"^pid (\d+) reaped (\d+) status (-?\d+)$",
+                                                     "\n".join(L), re.M)]
+    wrong = []
+    for q, p, s in reaped:
+        if p not in nodes or nodes[p][0] != q:
+            wrong.append(f"pid {q} reaped {p}, not its child")
+            continue
+        _, dp, i = nodes[p]
+        want = (seed + 1000 * dp + 37 * i) % 251
+        if s != want:
+            wrong.append(f"pid {q} reaped {p} with status {s}, expected {want}")
+    t.check(not wrong, "wait should return each child's pid and status", got="\n".join(wrong))
+    t.check(len(reaped) == total and len({p for _, p, _ in reaped}) == total,
+            "every child should be reaped once", expected=total, got=len(reaped))
+    parents = {1} | {p for p, (_, dp, _) in nodes.items() if dp < depth}
+    last = set(int(m) for m in re.findall(r"^pid (\d+) wait -1$", "\n".join(L), re.M))
+    t.check(last == parents, "wait with no children left should return -1",
+            expected=sorted(parents), got=sorted(last))
+    t.check(status == 0, "forktree exits with status 0", got=status)
+
+
+@test(10, "exec")
+def exec_args(t):
+    """exec passes a seeded argv to echo; bad names and too many args fail."""
+    seed = new_seed()
+    d = seed_draws(seed)
+    words = [f"w{next(d) % 100000}" for _ in range(1 + seed % 6)]
+    out, status = run(t, "exectest", seed)
+    no_failures(t, out, "exectest")
+    L = lines(out, "exectest")
+    for want in ("exec nosuchprogram = -1", f"exec echo with {len(words)} args"):
+        t.check(want in L, f"exectest should print '{want}'", got=out[-1500:])
+    t.check(any(re.fullmatch(r"exec echo with \d+ args = -1", l) for l in L),
+            "exec with more than MAXARG arguments should fail", got=out[-1500:])
+    t.check(re.search(r"^" + " ".join(words) + r"$", out, re.M) is not None,
+            "echo should print the words exec passed", expected=" ".join(words), got=out[-800:])
+    t.check(status == 0, "echo exits with status 0", got=status)
+
+
+@test(10, "sbrk")
+def sbrk(t):
+    """sbrk grows (zeroed memory), shrinks (pages freed, then out of reach)."""
+    seed = new_seed()
+    size = (1 + seed % 40) * PAGE + seed % PAGE
+    out, status = run(t, "sbrktest", seed)
+    no_failures(t, out, "sbrktest")
+    L = "\n".join(lines(out, "sbrktest"))
+    grows = re.findall(r"^sbrk\((\d+)\) = (0x[0-9a-f]+), break now (0x[0-9a-f]+)$", L, re.M)
+    t.check(len(grows) == 3, "sbrktest should grow three times", got=out[-1500:])
+    for n, old, new in grows:
+        t.check(int(new, 16) == int(old, 16) + int(n), "the break moves by what was asked",
+                got=f"sbrk({n}) = {old}, break now {new}")
+    t.check(int(grows[1][0]) == size and grows[1][1] == grows[2][1],
+            "the seeded size, and the same break after shrinking and growing again",
+            expected=size, got=grows[1:])
+    free = [int(x) for x in re.findall(r"^free pages (?:before|after growing|after shrinking) (\d+)",
+                                       L, re.M)]
+    t.check(len(free) == 3 and free[0] - free[1] >= size // PAGE and free[2] == free[0],
+            "growing takes pages, shrinking gives them all back", got=free)
+    m = re.search(r"^child touches freed heap at (0x[0-9a-f]+)$", L, re.M)
+    k = [x for x in KILLED.finditer(out)]
+    t.check(m is not None and len(k) == 1 and k[0][7] and int(k[0][7], 16) == int(m[1], 16),
+            "touching freed heap must kill the child with a page fault at that address",
+            got="\n".join(x[0] for x in k) or out[-800:])
+    t.check("child touching freed heap: status -1" in L and "ok" in L.splitlines(),
+            "the parent should see status -1", got=out[-800:])
+    t.check(status == 0, "sbrktest exits with status 0", got=status)
+
+
+## Faults ######################################################################
+
+# kind: (vector, error bits that must be set, bits that must be clear) for
+# page faults; for the others, the vector only. PF_* are mmu.h's.
+FAULTS = {
+    "null": (14, ["PF_U"], ["PF_P"]), "kread": (14, ["PF_U", "PF_P"], ["PF_W"]),
+    "kwrite": (14, ["PF_U", "PF_P", "PF_W"], []), "unmapped": (14, ["PF_U", "PF_W"], ["PF_P"]),
+    "textwrite": (14, ["PF_U", "PF_P", "PF_W"], []), "nxexec": (14, ["PF_U", "PF_P", "PF_I"], []),
+    "stack": (14, ["PF_U"], ["PF_P"]), "noncanon": (13, [], []), "priv": (13, [], []),
+    "io": (13, [], []), "div": (0, [], []), "ud": (6, [], []),
+}
+
+
+def expected_addr(L, kind, r):
+    """The data address fault.c touches for kind, from the seed's first draw."""
+    mib = 1 << 20
+    return {"null": r % PAGE, "kread": L["KERNBASE"] + mib + r % mib,
+            "kwrite": L["DIRECTMAP_BASE"] + mib + r % mib,
+            "noncanon": L["USERTOP"] + (r % 65536) * PAGE,
+            "unmapped": 0x10000000 + (r % 4096) * PAGE,
+            "stack": L["USERTOP"] - L["USTACKSIZE"] - PAGE}.get(kind)
+
+
+def check_fault(t, L, kind, seed):
+    out, status = run(t, "fault", kind, seed)
+    r = next(seed_draws(seed))
+    m = re.search(rf"^fault: {kind} at (0x[0-9a-f]+)$", out, re.M)
+    t.check(m is not None, f"{kind}: the child should say what it does", got=out[-800:])
+    addr = int(m[1], 16)
+    want = expected_addr(L, kind, r)
+    if kind == "textwrite":
+        want = user_symbol(t, "fault", "main")
+    t.check(want is None or addr == want, f"{kind}: the seeded address",
+            expected=hex(want or 0), got=m[1])
+    k = list(KILLED.finditer(out))
+    child = re.search(r"^fault: child (\d+) exited with status (-?\d+)$", out, re.M)
+    t.check(len(k) == 1 and child is not None, f"{kind}: one process killed, one child reaped",
+            got=out[-1200:])
+    k = k[0]
+    vector, must, mustnot = FAULTS[kind]
+    rip, err = int(k[5], 16), int(k[6], 16)
+    t.check(int(k[1]) == int(child[1]) and k[2] == "fault" and int(k[4]) == vector,
+            f"{kind}: the report names the child and vector {vector}", got=k[0])
+    if kind in ("priv", "io", "div", "ud", "nxexec"):
+        t.check(rip == addr, f"{kind}: the report's rip is the faulting instruction",
+                expected=hex(addr), got=k[0])
+    if vector == 14:
+        cr2 = int(k[7], 16) if k[7] else None
+        ok = cr2 is not None and (cr2 // PAGE == addr // PAGE if kind == "stack" else cr2 == addr)
+        t.check(ok, f"{kind}: the report's addr is the address touched", expected=hex(addr),
+                got=k[0])
+        bad = [b for b in must if not err & L[b]] + [b for b in mustnot if err & L[b]]
+        t.check(not bad, f"{kind}: the error code's bits", got=f"{k[0]} (wrong: {bad})")
+    t.check(child[2] == "-1", f"{kind}: wait should give the killed child's status -1",
+            got=child[0])
+    t.check(re.search(r"^hello from user mode", out, re.M) is not None and
+            re.search(r"^fault: hello exited with status 0$", out, re.M) is not None
+            and status == 0, f"{kind}: a program run after the fault should work", got=out[-800:])
+
+
+@test(20, "faults")
+def faults(t):
+    """Each kind of user fault kills only its process, with the right report."""
+    L = layout(t)
+    for kind in FAULTS:
+        check_fault(t, L, kind, new_seed())
+
+
+## Bad pointers, leaks, kill ###########################################################
+
+@test(15, "badptr")
+def badptr(t):
+    """Every system call that takes a pointer returns -1 for bad ones."""
+    L = layout(t)
+    seed = new_seed()
+    d = seed_draws(seed)
+    r = [next(d) for _ in range(6)]
+    mib = 1 << 20
+    out, status = run(t, "badptr", seed)
+    no_failures(t, out, "badptr")
+    m = re.search(r"^badptr: break (0x[0-9a-f]+)$", out, re.M)
+    t.check(m is not None, "badptr should print the break", got=out[-1000:])
+    brk = int(m[1], 16)
+    bad = {0, 0x10000000 + (r[0] % 4096) * PAGE, L["KERNBASE"] + mib + r[1] % mib,
+           L["DIRECTMAP_BASE"] + mib + r[2] % mib, L["USERTOP"] + (r[3] % 65536) * PAGE,
+           L["USERTOP"] - (1 + r[4] % 15), brk - (1 + r[5] % 15)}
+    writes = re.findall(r"^badptr: write\(1, (0x[0-9a-f]+), (\d+)\) = (-?\d+)$", out, re.M)
+    valid = {p for p, n, _ in writes if n == "0"}       # write(1, BUF, 0): the good buffer
+    t.check({int(p, 16) for p, _, _ in writes if p not in valid} == bad,
+            "write gets each seeded bad pointer",
+            expected=sorted(hex(x) for x in bad), got=writes)
+    calls = re.findall(r"^badptr: ((?:write|wait|exec|sysinfo)\(.*\)) = (-?\d+)$", out, re.M)
+    wrong = [f"{c} = {v}" for c, v in calls if v != "-1" and not re.fullmatch(
+        r"write\(1, 0x[0-9a-f]+, (\d+)\)", c)]
+    t.check(len(calls) >= 40 and not wrong, "each call with a bad pointer returns -1",
+            got="\n".join(wrong) or out[-1500:])
+    t.check(re.search(r"^badptr: \d+ calls, all -1$", out, re.M) is not None,
+            "badptr's own count", got=out[-500:])
+    # Only the programs' lines, and the kernel's own, may reach the console:
+    # kernel bytes printed by a write would show up between them.
+    start = out.index("badptr: break")
+    stray = [l for l in out[start:].splitlines()
+             if not re.match(r"^(badptr: |init: |kestrel: |hello from user mode)", l)]
+    t.check(not stray, "nothing but badptr's lines should be printed", got="\n".join(stray[:10]))
+    t.check(not KILLED.search(out), "badptr must not be killed", got=out[-800:])
+    t.check(status == 0, "badptr exits with status 0", got=status)
+
+
+@test(10, "forkleak")
+def forkleak(t):
+    """Free pages after a few hundred forks, execs, sbrks and exits equal those before."""
+    seed = new_seed()
+    out, status = run(t, "forkleak", seed)
+    no_failures(t, out, "forkleak")
+    m = re.search(r"^forkleak: (\d+) forks, free pages before (\d+) after (\d+)$", out, re.M)
+    t.check(m is not None and int(m[1]) == 200 + seed % 200, "the seeded number of forks",
+            expected=200 + seed % 200, got=m[0] if m else out[-800:])
+    t.check(m[2] == m[3], "every page should come back", got=m[0])
+    t.check(re.search(r"^forkleak: ok$", out, re.M) is not None and status == 0,
+            "every child's pid and status right", got=out[-800:])
+
+
+@test(5, "kill")
+def kill(t):
+    """kill ends spinning and sleeping children; wait gives status -1."""
+    seed = new_seed()
+    kids = 2 + seed % 4
+    out, status = run(t, "killtest", seed)
+    no_failures(t, out, "killtest")
+    started = re.findall(r"^killtest: child (\d+) (spinning|sleeping)$", out, re.M)
+    killed = re.findall(r"^killtest: kill\((\d+)\) = (-?\d+)$", out, re.M)
+    reaped = re.findall(r"^killtest: reaped (\d+) status (-?\d+)$", out, re.M)
+    t.check(len(started) == kids, "every child should start", expected=kids, got=started)
+    pids = sorted(p for p, _ in started)
+    t.check(sorted(p for p, r in killed if r == "0") == pids and
+            sorted(p for p, s in reaped if s == "-1") == pids,
+            "each child killed (kill = 0) and reaped with status -1", got=out[-1200:])
+    t.check(sum(1 for _, r in killed if r == "-1") == 1, "kill of no process returns -1",
+            got=killed)
+    t.check(status == 0, "killtest exits with status 0", got=status)
+
+
+@test(5, "nosmap")
+def nosmap(t):
+    """On a CPU without SMEP and SMAP (nested KVM hosts often lack them), the
+    kernel never uses stac/clac and user programs still work."""
+    seed = new_seed()
+    out, status = run(t, "badptr", seed, cpu_flags="-smep,-smap")
+    t.check(re.search(r"SMEP absent, SMAP absent", out) is not None,
+            "the kernel should find no SMEP and SMAP", got=out[:1500])
+    t.check(re.search(r"^badptr: \d+ calls, all -1$", out, re.M) is not None and status == 0,
+            "badptr should pass without SMAP too", got=out[-1000:])
+
+
+## GDB ############################################################################
+
+@test(5, "gdb_ps")
+def gdb_ps(t):
+    """GDB's ps helper in the middle of a fork tree: the processes and their states."""
+    seed = new_seed()
+    d = seed_draws(seed)
+    next(d)
+    depth = 2 + next(d) % 2
+    t.boot(f"init=forktree:{seed}", gdb=True)
+    out = t.gdb(["hbreak exit", "continue", "ps", "p cpus[0].proc->pid", "detach"])
+    rows = re.findall(r"^\s*(\d+)([* ])\s+(\d+)\s+(\w+)\s+(\S+)\s+(\d+)\s+0x[0-9a-f]+$", out, re.M)
+    t.check(rows, "ps should list processes", got=out[-1500:])
+    running = [r for r in rows if r[1] == "*"]
+    cur = re.search(r"^\$1 = (\d+)$", out, re.M)
+    t.check(len(running) == 1 and cur is not None and running[0][2] == cur[1]
+            and running[0][3] == "running",
+            "ps marks the process in exit as the running one", got=out[-1500:])
+    t.check(all(r[4] == "forktree" for r in rows) and any(r[2] == "1" for r in rows),
+            "every process is forktree, pid 1 among them", got=out[-1500:])
+    t.check(len(rows) >= depth + 1, "the first process to exit is a leaf: its ancestors "
+            "are all there", expected=f">= {depth + 1} processes", got=out[-1500:])
+
+
+@test(5, "gdb_user_main")
+def gdb_user_main(t):
+    """hbreak in echo's main (symbols from build/user/echo) stops in ring 3
+    with exec's arguments."""
+    seed = new_seed()
+    d = seed_draws(seed)
+    words = [f"w{next(d) % 100000}" for _ in range(1 + seed % 6)]
+    t.boot(f"init=exectest:{seed}", gdb=True)
+    out = t.gdb(["uprog echo", 'hbreak user/echo.c:main if $_streq(cpus[0].proc->name, "echo")',
+                 "continue", "p $cs & 3", "p argc", "p argv[1]", "p cpus[0].proc->pid",
+                 "info symbol $pc", "detach"])
+    vals = dict(re.findall(r"^\$(\d) = (.*)$", out, re.M))
+    t.check(re.search(r"Breakpoint 1, main \(", out) is not None, "GDB should stop in echo's main",
+            got=out[-1500:])
+    t.check(vals.get("1") == "3", "the CPU is in ring 3 there ($cs & 3)", got=out[-800:])
+    t.check(vals.get("2") == str(len(words) + 1) and f'"{words[0]}"' in vals.get("3", ""),
+            "argc and argv[1] as exectest passed them", expected=f"{len(words) + 1}, {words[0]}",
+            got=out[-800:])
+    t.check(vals.get("4") == "1", "exec keeps the pid (exectest is pid 1)", got=out[-800:])
+    t.check(re.search(r"^main in section \.text of .*build/user/echo$", out, re.M) is not None,
+            "info symbol: main of build/user/echo", got=out[-800:])
