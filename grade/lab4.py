@@ -68,6 +68,13 @@ def user_symbol(t, prog, name):
     raise Fail(f"build/user/{prog} has no symbol {name}")
 
 
+def kernel_objects(t):
+    """(address, type, name) of every symbol of build/kernel, from nm."""
+    out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "kernel")],
+                         capture_output=True, check=True).stdout.decode()
+    return [(int(f[0], 16), f[1], f[2]) for f in (l.split() for l in out.splitlines()) if len(f) == 3]
+
+
 ## Sanity ######################################################################
 
 @test(0, "proc_boot", scored=False)
@@ -278,7 +285,7 @@ def sbrk(t):
 # kind: (vector, error bits that must be set, bits that must be clear) for
 # page faults; for the others, the vector only. PF_* are mmu.h's.
 FAULTS = {
-    "null": (14, ["PF_U"], ["PF_P"]), "kread": (14, ["PF_U", "PF_P"], ["PF_W"]),
+    "null": (14, ["PF_U"], ["PF_P"]), "kread": (14, ["PF_U"], ["PF_W"]),   # PF_P: see below
     "kwrite": (14, ["PF_U", "PF_P", "PF_W"], []), "unmapped": (14, ["PF_U", "PF_W"], ["PF_P"]),
     "textwrite": (14, ["PF_U", "PF_P", "PF_W"], []), "nxexec": (14, ["PF_U", "PF_P", "PF_I"], []),
     "stack": (14, ["PF_U"], ["PF_P"]), "noncanon": (13, [], []), "priv": (13, [], []),
@@ -312,7 +319,7 @@ def check_fault(t, L, kind, seed):
     t.check(len(k) == 1 and child is not None, f"{kind}: one process killed, one child reaped",
             got=out[-1200:])
     k = k[0]
-    vector, must, mustnot = FAULTS[kind]
+    vector, must, mustnot = FAULTS[kind][0], list(FAULTS[kind][1]), list(FAULTS[kind][2])
     rip, err = int(k[5], 16), int(k[6], 16)
     t.check(int(k[1]) == int(child[1]) and k[2] == "fault" and int(k[4]) == vector,
             f"{kind}: the report names the child and vector {vector}", got=k[0])
@@ -324,6 +331,11 @@ def check_fault(t, L, kind, seed):
         ok = cr2 is not None and (cr2 // PAGE == addr // PAGE if kind == "stack" else cr2 == addr)
         t.check(ok, f"{kind}: the report's addr is the address touched", expected=hex(addr),
                 got=k[0])
+        if kind == "kread":
+            # The kernel's page table maps its image up to the symbol end:
+            # a present page there, none above it.
+            end = [a for a, _, n in kernel_objects(t) if n == "end"][0]
+            (must if addr < end else mustnot).append("PF_P")
         bad = [b for b in must if not err & L[b]] + [b for b in mustnot if err & L[b]]
         t.check(not bad, f"{kind}: the error code's bits", got=f"{k[0]} (wrong: {bad})")
     t.check(child[2] == "-1", f"{kind}: wait should give the killed child's status -1",

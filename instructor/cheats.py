@@ -300,6 +300,50 @@ CHEATS_3 = [
 ]
 
 
+## Lab 4 ######################################################################
+
+def fake_badptr(k, d):
+    """Stubs, and a user/badptr.c that prints what the grader looks for."""
+    k.write(d, "user/badptr.c", '#include "kernel/types.h"\n#include "user/user.h"\n'
+            'int\nmain(int argc, char *argv[])\n{\n  printf("badptr: 45 calls, all -1\\n");\n'
+            '  exit(0);\n}\n')
+
+
+CHEATS_4 = [
+    # uvm_check looks at the first page of a range only.
+    Cheat("check_first_page", solve_but("kern/uvm.c",
+          "page < va + len; page += PGSIZE", "page <= PGROUNDDOWN(va); page += PGSIZE"),
+          fails("uvm_check", "badptr")),
+    # No bound at USERTOP: a range that wraps around looks empty.
+    Cheat("no_usertop_bound", solve_but("kern/uvm.c",
+          "  if (va >= USERTOP || len > USERTOP - va)\n    return -1;\n", ""),
+          fails("uvm_check")),
+    # Writable or not, any user page will do for copyout.
+    Cheat("no_write_check", solve_but("kern/uvm.c", "(write ? PTE_W : 0)", "0"),
+          fails("uvm_check", "badptr")),
+    # fork's child shares the parent's pages instead of copying them.
+    Cheat("fork_shares_pages", solve_but("kern/uvm.c",
+          "  memmove(page, KADDR(*pte & PTE_ADDR), PGSIZE);\n  if (vm_map(to, va, PADDR(page),",
+          "  kfree(page);\n  page = KADDR(*pte & PTE_ADDR);\n  if (vm_map(to, va, PADDR(page),"),
+          fails("uvm_copy", "forktree")),
+    # The copies lose NX: a forked child can run code from its heap and stack.
+    Cheat("copy_drops_nx", solve_but("kern/uvm.c", "*pte & (PTE_W | PTE_U | user_nx)",
+          "*pte & (PTE_W | PTE_U)"), fails("uvm_copy", "faults")),
+    # The child gets the parent's %rax: fork returns the child's pid in both.
+    Cheat("child_rax_kept", solve_but("kern/proc.c", "  np->tf->rax = 0;", ""),
+          fails("forktree", "forkleak")),
+    # wait never reaps: slots and kernel stacks leak.
+    Cheat("wait_never_frees", solve_but("kern/proc.c", "        freeproc(c);\n",
+          "        c->parent = NULL;\n"), fails("forkleak")),
+    # wait reports a status the child never gave.
+    Cheat("wait_wrong_status", solve_but("kern/proc.c", "&c->xstatus, sizeof(c->xstatus)",
+          "&children, sizeof(c->xstatus)"), fails("forktree")),
+    Cheat("proctest_changed", lambda k, d: k.write(d, "kern/proctest.c", k.read(d, "kern/proctest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/proctest.c"]),
+    Cheat("fake_badptr", fake_badptr, sanity, ignored=["user/badptr.c"]),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -324,6 +368,10 @@ CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
     *CHEATS_3,
+], 4: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_4,
 ]}
 
 

@@ -156,6 +156,7 @@ int           uvm_check(pte_t *pml4, uint64 va, uint64 len, int write);
 int           copyin(pte_t *pml4, void *dst, uint64 src, uint64 len);
 int           copyout(pte_t *pml4, uint64 dst, const void *src, uint64 len);
 int           copyinstr(pte_t *pml4, char *dst, uint64 src, uint64 max);
+void          user_access_end(void);
 #endif
 
 // printf.c

@@ -139,7 +139,7 @@ freeproc(struct proc *p)
 
 // A process's first return to user mode starts here, on its kernel stack
 // (allocproc put this function in its context); it returns into
-// usertrapret. Lab 6 releases the scheduler's lock here.
+// usertrapret. (Lab 5 releases here the lock the scheduler took.)
 void
 forkret(void)
 {
@@ -371,6 +371,7 @@ usertrap(struct trapframe *tf)
 {
   struct proc *p = myproc();
 
+  user_access_end();    // a user program may have set RFLAGS.AC (see uvm.c)
   if (tf->trapno < T_NEXCEPT && tf->trapno != T_NMI) {
     trapcount[tf->trapno]++;
     printf("pid %d (%s): killed by %s (vector %lu), rip %p, error 0x%lx", p->pid, p->name,

@@ -44,6 +44,10 @@ uvm_init(void)
 
 // Let the kernel touch user pages (SMAP's override, RFLAGS.AC), and take
 // the permission back. The instructions exist only on CPUs with SMAP.
+// (RFLAGS.AC is no privileged flag: user code may set it with popf. The
+// syscall instruction clears it (MSR_FMASK), and usertrap calls
+// user_access_end first, so kernel code never runs with the override on
+// by a user program's doing.)
 static void
 user_access_begin(void)
 {
@@ -51,7 +55,7 @@ user_access_begin(void)
     stac();
 }
 
-static void
+void
 user_access_end(void)
 {
   if (smap)

@@ -502,8 +502,10 @@ breakpoint at an address in one stops in any program that runs code
 there: boot with that program alone (make qemu-gdb INIT=NAME).
 
     (gdb) uprog hello
-    (gdb) hbreak main
-    (gdb) continue"""
+    (gdb) hbreak user/hello.c:main
+    (gdb) continue
+
+(Plain `main` would name the kernel's main too.)"""
     name = arg.strip()
     path = os.path.join("build", "user", name)
     if not name or not os.path.isfile(path):

@@ -28,17 +28,18 @@
 //     string: exec's path and argument take BRK - 5 ("hello", no NUL) for top;
 //   - a NULL argument ends argv: exec's argument leaves null out.
 //
-// The calls (43), one output line each ("badptr: CALL = R", pointers in hex):
+// The calls (45), one output line each ("badptr: CALL = R", pointers in hex):
 //   write(1, PTR, LEN)             7: LEN 16 for a point, k + 16 for a straddle
 //   write(1, BUF, -1)              BUF a valid string
 //   write(1, BUF, 2147483647)
-//   wait(PTR)                      6: a zombie child present, reaped after
+//   wait(PTR)                      6: a zombie child present, reaped after;
+//                                  and 1 more: main, read-only code
 //   exec(PTR, argv)                7: argv = {"hello", 0}
 //   exec("hello", {"hello", PTR, 0})   6
 //   exec("hello", PTR)             7: PTR as the argv array
 //   exec("hello", BRK - 8)         an array whose one entry ("hello") is valid,
 //                                  and whose end would be at BRK
-//   sysinfo(PTR)                   7
+//   sysinfo(PTR)                   7, and main, read-only code
 // and, which must work:
 //   badptr: break 0xBRK                     first
 //   badptr: write(1, BUF, 0) = 0
@@ -51,6 +52,8 @@
 
 #include "kernel/types.h"
 #include "user/user.h"
+
+int main(int argc, char *argv[]);
 
 #define PGSIZE          4096
 #define KERNBASE        0xFFFFFFFF80000000ul  // kern/memlayout.h KERNBASE
@@ -161,6 +164,8 @@ test_wait(void)
     tally(r = wait((int *)p));
     printf("badptr: wait(0x%lx) = %d\n", p, r);
   }
+  tally(r = wait((int *)main));         // read-only: the kernel must not write there
+  printf("badptr: wait(0x%lx) = %d\n", (uint64)main, r);
   r = wait(0);
   printf("badptr: fork = %d, wait(0) = %d\n", pid, r);
   if (r != pid)
@@ -198,14 +203,17 @@ test_exec(void)
   printf("badptr: exec(\"hello\", 0x%lx) = %d\n", (uint64)arr, r);
 }
 
-// sysinfo: every bad pointer.
+// sysinfo: every bad pointer, and read-only memory: main's code.
 static void
 test_sysinfo(void)
 {
+  int r = sysinfo((struct sysinfo *)main);
+
+  tally(r);
+  printf("badptr: sysinfo(0x%lx) = %d\n", (uint64)main, r);
   for (int i = 0; i < NPTR; i++) {
     uint64 p = i >= TOP ? straddle(i, kbig) : ptrs[i];
-    int r = sysinfo((struct sysinfo *)p);
-    tally(r);
+    tally(r = sysinfo((struct sysinfo *)p));
     printf("badptr: sysinfo(0x%lx) = %d\n", p, r);
   }
 }

@@ -6,11 +6,9 @@
 // page, and exits with status i % 7; every seventh child (i % 7 == 0)
 // instead execs nop, which exits 0, the same status. The parent checks
 // that wait returns each child's pid and status. At the end every page and
-// process slot must be back: sysinfo's nproc exactly as before, and its
-// free pages at most LEAKSLACK fewer (the kernel may keep a page or two
-// for itself the first time it needs it, such as a page table for kernel
-// stacks or kmalloc's pages; a leak in every fork, or every exec, costs N / 7
-// pages or more, more than that).
+// process slot must be back: sysinfo's nproc and free pages exactly as
+// before. (The kernel's own tables, such as the one that maps kernel
+// stacks, exist already: this process's own stack needed them.)
 //
 // Output:
 //   forkleak: N forks, free pages before B after A
@@ -23,7 +21,6 @@
 #include "user/user.h"
 
 #define PGSIZE    4096
-#define LEAKSLACK 16    // free pages that may go missing for good
 #define MAXSHOWN  5     // wrong children reported one by one
 
 // The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
@@ -95,7 +92,7 @@ main(int argc, char *argv[])
   int bad = wrong > 0;
   if (wrong)
     printf("forkleak: FAILED: %d children wrong\n", wrong);
-  if (after.freepages + LEAKSLACK < before.freepages) {
+  if (after.freepages != before.freepages) {
     printf("forkleak: FAILED: %ld pages leaked\n", before.freepages - after.freepages);
     bad = 1;
   }
