@@ -71,14 +71,6 @@ static uint64 ksmall[2];        // k of TOP and HEAPEND, for wait
 static char *brk;               // the page-aligned break
 static int ncalls, nbad;        // calls that had to fail, and those that did not
 
-// The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
-static uint64
-seed_next(uint64 *x)
-{
-  *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-  return *x >> 33;
-}
-
 // Count a call that had to return -1 and returned r.
 static void
 tally(int r)

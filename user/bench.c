@@ -39,16 +39,6 @@ static uint64 t[MANY];          // one operation's runs, in cycles
 static uint64 tw[MANY];         // the console write's runs, taken first
 static uint64 tsc_hz;
 
-// The time-stamp counter, read after every earlier instruction is done.
-static uint64
-rdtsc(void)
-{
-  uint32 lo, hi;
-
-  asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-  return (uint64)hi << 32 | lo;
-}
-
 // cpuid leaf: r[0..3] = eax, ebx, ecx, edx.
 static void
 cpuid(uint32 leaf, uint32 *r)

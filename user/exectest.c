@@ -25,14 +25,6 @@
 #define MAXWORDS 6
 #define WORDMOD  100000
 
-// The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
-static uint64
-seed_next(uint64 *x)
-{
-  *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-  return *x >> 33;
-}
-
 // Write "w" and n in decimal into buf (room for 8 bytes).
 static void
 make_word(char *buf, uint n)

@@ -61,14 +61,6 @@ asm(".text\n"
     "fault_idiv: idivl %edi; ret\n"         // divides edx:eax by the argument
     "fault_ud2:  ud2;  ret\n");
 
-// The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
-static uint64
-seed_next(uint64 *x)
-{
-  *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-  return *x >> 33;
-}
-
 // What nxexec copies: position-independent code.
 static int
 ret42(void)

@@ -23,14 +23,6 @@
 #define PGSIZE    4096
 #define MAXSHOWN  5     // wrong children reported one by one
 
-// The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
-static uint64
-seed_next(uint64 *x)
-{
-  *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-  return *x >> 33;
-}
-
 // Child i: a little work in its own memory, then exit with status i % 7.
 static void
 child(int i, int pages)

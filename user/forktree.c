@@ -31,14 +31,6 @@
 static uint64 seed;
 static int fanout, depth;
 
-// The kernel's LCG (kern/selftest.c): advance *x, return the next draw.
-static uint64
-seed_next(uint64 *x)
-{
-  *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-  return *x >> 33;
-}
-
 // The exit status of child index at level d.
 static int
 child_status(int d, int index)

@@ -10,16 +10,6 @@
 
 #define MAXSTATUS 0x7fffffff
 
-// The time-stamp counter, read after every earlier instruction is done.
-static uint64
-rdtsc(void)
-{
-  uint32 lo, hi;
-
-  asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-  return (uint64)hi << 32 | lo;
-}
-
 int
 main(int argc, char *argv[])
 {

@@ -68,6 +68,11 @@ void* memset(void*, int, uint);
 int atoi(const char*);
 int memcmp(const void *, const void *, uint);
 void *memcpy(void *, const void *, uint);
+// Kestrel's own, for the lab programs: the kernel's seeded LCG (the draw
+// after *x, as kern/selftest.c's seed_next gives it), and the time-stamp
+// counter read once every earlier instruction is done.
+uint64 seed_next(uint64 *x);
+uint64 rdtsc(void);
 
 // printf.c: %d %i %u %x %p %s %c %%, l and ll, width, 0 and - flags.
 void fprintf(int, const char*, ...) __attribute__((format(printf, 2, 3)));
