@@ -16,7 +16,8 @@
 //   unmapped   write 0x10000000 + (r % 4096) * 4096        (user half, nothing mapped)
 //   textwrite  write the first byte of main                (text is R-X)
 //   nxexec     call  a copy of a small function, in a heap buffer if r is even,
-//                    else in a stack buffer                (NX)
+//                    else in a stack buffer: both made before the fork, so
+//                    that the child runs in pages fork copied (NX)
 //   priv       cli if r is even, else hlt                  (ring 0 only: #GP)
 //   io         outb to port 0x80                           (IOPL 0: #GP)
 //   div        idiv by zero                                (#DE)
@@ -45,6 +46,8 @@
 #define UNMAPPED        0x10000000ul          // far above any program's heap
 #define MIB             0x100000ul
 #define CODESIZE        32                    // bytes of ret42 that nxexec copies
+
+static char *heapbuf;           // nxexec's heap page, taken before the fork
 
 // Each of these faults at its first instruction, so that its address is
 // the faulting instruction's. (A C "1 / zero" would fault too, but at an
@@ -125,7 +128,7 @@ commit(char *kind, uint64 r)
     say(kind, (uint64)a);
     *a = 0xcc;
   } else if (strcmp(kind, "nxexec") == 0) {
-    char *buf = r % 2 == 0 ? sbrk(PGSIZE) : stackbuf;
+    char *buf = r % 2 == 0 ? heapbuf : stackbuf;
     memmove(buf, (void *)ret42, CODESIZE);
     say(kind, (uint64)buf);
     ((int (*)(void))buf)();
@@ -180,6 +183,7 @@ main(int argc, char *argv[])
   }
   uint64 x = atoi(argv[2]);
   uint64 r = seed_next(&x);
+  heapbuf = sbrk(PGSIZE);
   int pid = fork();
   if (pid == 0) {
     commit(argv[1], r);
