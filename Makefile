@@ -98,7 +98,11 @@ ifeq ($(shell echo '$(MEM)' | grep -Ex '[1-9][0-9]*[MG]?'),)
 $(error MEM=$(MEM) is not a memory size such as 128M or 1G)
 endif
 ifneq ($(findstring $(comma),$(BOOTARGS))$(findstring ',$(BOOTARGS)),)
+#if LAB >= 4
 $(error KARGS and INIT must not contain commas or quotes)
+#else
+$(error KARGS must not contain commas or quotes)
+#endif
 endif
 ifeq ($(shell echo '$(LAB) $(SOL)' | grep -Ex '[1-8] [0-8]'),)
 $(error LAB=$(LAB) SOL=$(SOL): LAB must be 1..8 and SOL 0..8)
