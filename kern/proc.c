@@ -147,7 +147,8 @@ forkret(void)
 
 // Start the first process: the program and arguments of the init= option,
 // "NAME:ARG:ARG" (the Makefile turns INIT="NAME ARG ARG" into that).
-// Returns -1 if there is no such option or program.
+// Returns -1 if there is no such option; powers off if there is no such
+// program (so that make qemu INIT=typo ends).
 int
 userinit(void)
 {
@@ -170,9 +171,8 @@ userinit(void)
   if ((p = allocproc()) == NULL)
     panic("userinit: no process slot");
   if (exec(p, argv[0], argv) < 0) {
-    printf("init: no program %s (every user/NAME.c with a main is one)\n", argv[0]);
-    freeproc(p);
-    return -1;
+    printf("init: cannot run %s (no such program, or too many arguments)\n", argv[0]);
+    poweroff(1);
   }
   initproc = p;
   p->state = RUNNABLE;
