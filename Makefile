@@ -16,6 +16,7 @@
 #   CPUS    virtual CPUs (1..64, default 2)
 #   MEM     memory size as QEMU takes it (default 128M)
 #   ACCEL   kvm or tcg; by default kvm if a test boot under KVM works here
+#   CPU_MODEL  QEMU's -cpu (default qemu64,+smep,+smap,+pdpe1gb)
 #   KARGS   kernel command line, e.g. KARGS="test=backtrace"
 #if LAB >= 4
 #   INIT    the first user process and its arguments (default init)

@@ -353,6 +353,15 @@ def faults(t):
         check_fault(t, L, kind, new_seed())
 
 
+@test(0, "xv6_forktest", scored=False)
+def xv6_forktest(t):
+    """user/forktest.c, written for xv6-public (printf(1, ...), exit(),
+    wait()), compiles unchanged and runs: the dialect shims of user.h."""
+    out, status = run(t, "forktest")
+    t.check(re.search(r"^fork test OK$", out, re.M) is not None and status == 0,
+            "forktest should print 'fork test OK'", got=out[-800:])
+
+
 ## Bad pointers, leaks, kill ###########################################################
 
 @test(15, "badptr")

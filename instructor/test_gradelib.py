@@ -304,6 +304,28 @@ class StudentFilesTest(unittest.TestCase):
         self.assertEqual(ignored, ["build/ (the grader builds from clean)", ".gdbinit.tmpl"])
 
 
+class ManifestTest(unittest.TestCase):
+    def test_folders_and_files(self):
+        with tempfile.TemporaryDirectory() as top:
+            os.mkdir(os.path.join(top, "labs"))
+            with open(os.path.join(top, "labs", "manifest"), "w") as f:
+                f.write("# comment\nnew 4 kern/proc.c user/\nedit 4 kern/proc.c\n")
+            m = gradelib.Manifest(top)
+            self.assertEqual(m.lab_of("kern/proc.c"), 4)
+            self.assertEqual(m.lab_of("user/kernel/types.h"), 4)
+            self.assertEqual(m.lab_of("userland.c"), 1)     # a folder, not a prefix
+            self.assertEqual(m.lab_of("kern/main.c"), 1)
+            self.assertEqual(m.student_files(4), ["kern/proc.c", "answers-lab4.txt"])
+
+    def test_bad_line(self):
+        with tempfile.TemporaryDirectory() as top:
+            os.mkdir(os.path.join(top, "labs"))
+            with open(os.path.join(top, "labs", "manifest"), "w") as f:
+                f.write("new four kern/proc.c\n")
+            with self.assertRaises(gradelib.GradeError):
+                gradelib.Manifest(top)
+
+
 class CommandLineTest(unittest.TestCase):
     """grade.py's answers to bad arguments: one line, non-zero exit."""
 

@@ -209,6 +209,7 @@ fork(void)
   // trap frame (so the child resumes where the parent called fork) with
   // the child's %rax set to 0, and the name; set its parent; make it
   // RUNNABLE and return its pid.
+  (void)freeproc;
   return -1;
 #endif
 }

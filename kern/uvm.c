@@ -187,9 +187,11 @@ copy_page(uint64 va, pte_t *pte, void *to)
 #else
   // LAB 4: kalloc a page (return -1 if there is none), copy the page that
   // pte maps into it (both through the direct map: KADDR of the physical
-  // address in pte), and vm_map it into `to` at va with the same PTE_W,
-  // PTE_U and PTE_NX bits as pte (user_nx is PTE_NX where the CPU has NX,
-  // else 0). If vm_map fails, kfree the page and return -1; else 0.
+  // address in pte), and vm_map it into `to` at va with pte's PTE_W,
+  // PTE_U and PTE_NX bits and no others (mask pte with them; user_nx is
+  // PTE_NX where the CPU has NX, else 0, and masking with it keeps pte's
+  // NX bit only where that bit means something). If vm_map fails, kfree
+  // the page and return -1; else return 0.
   (void)va;
   (void)pte;
   (void)to;

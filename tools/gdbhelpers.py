@@ -449,13 +449,18 @@ function it is in.
 
 
 def trap_name(v):
-    """The kernel's name for vector v: its exception_names[] (trap.c)."""
+    """The kernel's name for vector v: its exception_names[] (trap.c), or
+    for an interrupt (and T_SYSCALL) the comment of its T_* in trap.h."""
     try:
         names = gdb.parse_and_eval("exception_names")
         if v < names.type.range()[1] + 1 and int(names[v]) != 0:
             return names[v].string()
     except gdb.error:
         pass
+    counts = ("T_NEXCEPT", "T_NVECTORS", "T_NPICIRQ")     # sizes, not vectors
+    for name, (value, comment) in defines("trap.h").items():
+        if name.startswith("T_") and name not in counts and value == v and v >= 32:
+            return comment
     return ""
 #endif
 #if LAB >= 4
@@ -468,8 +473,9 @@ def ps_command(arg):
 Usage: ps
 
 One line each: slot, pid, state, name, parent's pid, and the user %rip
-saved in its trap frame (where it entered the kernel last); the one
-running now is marked with *. States are the names of enum procstate."""
+saved in its trap frame: where it last entered the kernel (while a
+process runs in user mode, that is not where it is now). The one running
+now is marked with *. States are the names of enum procstate."""
     procs = gdb.parse_and_eval("procs")
     count = procs.type.range()[1] + 1
     try:

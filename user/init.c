@@ -2,9 +2,10 @@
 //
 // It says it has started, runs hello in a child (fork, then exec in the
 // child), waits for that child, reports its pid and exit status, and
-// exits 0. The kernel powers the machine off when the first process
-// exits, so this is the whole life of a default boot. (A real init would
-// start a shell and reap orphans forever; Kestrel's arrives with lab 8.)
+// exits 0 once every child is reaped: orphans become init's children, and
+// init waits for them too. The kernel powers the machine off when the
+// first process exits, so this is the whole life of a default boot. (A
+// real init would start a shell and reap orphans forever; lab 8's does.)
 
 #include "kernel/types.h"
 #include "user/user.h"
@@ -30,5 +31,7 @@ main(int argc, char *argv[])
     exit(1);
   }
   printf("init: child %d (%s) exited with status %d\n", pid, hargv[0], status);
+  while (wait(0) >= 0)          // orphans, if any
+    ;
   exit(0);
 }
