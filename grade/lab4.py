@@ -353,7 +353,7 @@ def faults(t):
         check_fault(t, L, kind, new_seed())
 
 
-@test(0, "xv6_forktest", scored=False)
+@test(5, "xv6_forktest")
 def xv6_forktest(t):
     """user/forktest.c, written for xv6-public (printf(1, ...), exit(),
     wait()), compiles unchanged and runs: the dialect shims of user.h."""
