@@ -39,13 +39,13 @@ def layout(t):
 
 def run(t, prog, *args, **boot):
     """Boot with prog (and args) as the first process; wait until it exits
-    (or the kernel panics). (output, exit status)."""
+    (or the kernel panics). (output up to init's exit line, exit status)."""
     q = t.boot("init=" + ":".join([prog] + [str(a) for a in args]), **boot)
     m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)")
     if m.group("halted"):
         panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
         raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
-    return q.output, int(m.group(1))
+    return q.output[:m.end()], int(m.group(1))
 
 
 def lines(out, prog):
