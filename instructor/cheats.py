@@ -338,6 +338,9 @@ CHEATS_4 = [
     # wait reports a status the child never gave.
     Cheat("wait_wrong_status", solve_but("kern/proc.c", "&c->xstatus, sizeof(c->xstatus)",
           "&children, sizeof(c->xstatus)"), fails("forktree")),
+    # stac/clac whether or not the CPU has SMAP: an invalid opcode there.
+    Cheat("stac_always", solve_but("kern/uvm.c", "  if (smap)\n    stac();\n", "  stac();\n"),
+          fails("nosmap")),
     Cheat("proctest_changed", lambda k, d: k.write(d, "kern/proctest.c", k.read(d, "kern/proctest.c")
           + "\n// every test passes, says this file\n"), sanity, ignored=["kern/proctest.c"]),
     Cheat("fake_badptr", fake_badptr, sanity, ignored=["user/badptr.c"]),

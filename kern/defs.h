@@ -138,7 +138,6 @@ void          forkret(void);
 void          usertrap(struct trapframe *tf);
 void          proc_killcheck(void);
 uint64        proc_count(void);
-void          procdump(void);
 
 // swtch.S
 void          swtch(struct context **old, struct context *new);

@@ -396,17 +396,3 @@ proc_count(void)
     n += p->state != UNUSED;
   return n;
 }
-
-// For GDB and panics: one line per process.
-void
-procdump(void)
-{
-  static const char *const states[] = {
-    [UNUSED] = "unused", [EMBRYO] = "embryo", [RUNNABLE] = "runnable",
-    [RUNNING] = "running", [ZOMBIE] = "zombie",
-  };
-
-  for (struct proc *p = procs; p < &procs[NPROC]; p++)
-    if (p->state != UNUSED)
-      printf("proc: pid %d %s %s\n", p->pid, states[p->state], p->name);
-}
