@@ -4,7 +4,8 @@
 #   make qemu         boot it, serial console in this terminal (Ctrl-A X quits)
 #   make qemu-gdb     the same, but QEMU waits for GDB on GDBPORT
 #   make gdb          attach GDB (in another terminal) with the kernel's symbols
-#   make grade        grade this lab and every earlier one
+#   make grade        grade this lab and every earlier one (TEST=name: one
+#                     test; SEED=n: with the seed a failed test's report gave)
 #   make handin       the files you hand in, as handin-labN.tar.gz
 #   make doctor       check the tools, QEMU, GDB, KVM and ports
 #if LAB >= 4
@@ -353,7 +354,7 @@ doctor:
 	@TOOLPREFIX=$(TOOLPREFIX) tools/setup.sh --check
 
 grade: all $(ACCEL_DEP)
-	@python3 grade/grade.py --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADEFLAGS)
+	@python3 grade/grade.py --lab $(LAB) $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) $(GRADEFLAGS)
 
 # make handin: this lab's files that you changed (labs/manifest says which)
 # and your answers, as handin-labN.tar.gz, for your course's hand-in.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grade a kernel tree: `make grade` runs this.
 
-    grade.py [--lab N] [--test NAME] [-v] [-j JOBS] [--json FILE] [--tree DIR]
+    grade.py [--lab N] [--test NAME] [--seed N] [-v] [-j JOBS] [--json FILE] [--tree DIR]
 #if INSTRUCTOR
     grade.py --batch DIR --out DIR [--lab N] [-j JOBS]
 #endif
@@ -13,6 +13,8 @@ the line "N passed, N failed". The exit status is 0 if every test passed,
 1 if any failed, 2 if grading could not run (bad option, no build).
 
   --test NAME   only this test (and the tests it needs)
+  --seed N      the seed every test draws its inputs from (default: a new
+                one per test); a failed test's report gives its seed
   -v            show everything the kernel printed, for every test
   -j JOBS       tests run side by side (default: the number of CPUs)
   --json FILE   also write the results in Gradescope's results.json format
@@ -21,6 +23,8 @@ the line "N passed, N failed". The exit status is 0 if every test passed,
   --batch DIR   grade every subdirectory of DIR as one submission, taking
                 only the lab's files from it (instructor/batch.py: the
                 instructors' tree); write OUT/NAME.json, OUT/summary.csv
+  --hang-after S  a kernel that prints no line in S seconds hangs at boot:
+                the tree's remaining tests fail at once (batch grading)
 #endif
 
 Environment: ACCEL=kvm|tcg as for make; GRADE_TIMEOUT_SCALE=k multiplies
@@ -33,6 +37,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 
@@ -96,10 +101,12 @@ def summary_line(r):
     return f"{r.status:7s} lab{r.test.lab} {r.test.name:<24s} {pts:>7s}  ({r.seconds:.1f} s)"
 
 
-def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False):
+def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False, seed=None,
+               hang_after=None):
     """Grade one tree; the list of Results. Prints as it goes unless quiet."""
     start = time.monotonic()
     tree = gradelib.Tree(tree_dir)
+    tree.hang_after = hang_after
     if lab is None:
         lab = tree_lab(tree)
     tests = load_tests(lab)
@@ -116,7 +123,10 @@ def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False):
             if detail:
                 say("    " + detail.replace("\n", "\n    "))
 
-    results = gradelib.run_tests(tree, tests, jobs, show)
+    try:
+        results = gradelib.run_tests(tree, tests, jobs, show, seed)
+    finally:
+        tree.cleanup()
     seconds = time.monotonic() - start
     if json_path:
         gradelib.write_json(json_path, gradelib.gradescope_report(results, seconds))
@@ -147,6 +157,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="grade.py", description="Grade a kestrel kernel tree.")
     p.add_argument("--lab", type=int)
     p.add_argument("--test", metavar="NAME")
+    p.add_argument("--seed", type=int)
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--json", metavar="FILE")
@@ -154,12 +165,15 @@ def parse_args(argv):
 #if INSTRUCTOR
     p.add_argument("--batch", metavar="DIR")
     p.add_argument("--out", metavar="DIR")
+    p.add_argument("--hang-after", type=float)
 #endif
     args = p.parse_args(argv)
     if args.lab is not None and not 1 <= args.lab <= 8:
         p.error(f"--lab {args.lab} is not a lab number from 1 to 8")
     if args.jobs < 1:
         p.error(f"-j {args.jobs}: need at least one job")
+    if args.seed is not None and args.seed < 0:
+        p.error(f"--seed {args.seed}: a seed is a number >= 0")
 #if INSTRUCTOR
     if bool(args.batch) != bool(args.out):
         p.error("--batch and --out go together")
@@ -175,13 +189,25 @@ def grade_as_told(args):
     if args.batch:
         return batch(args.batch, args.out, args.lab, args.jobs)
 #endif
-    results = grade_tree(args.tree, args.lab, args.test, args.verbose, args.jobs, args.json)
+    hang_after = None
+#if INSTRUCTOR
+    hang_after = args.hang_after
+#endif
+    results = grade_tree(args.tree, args.lab, args.test, args.verbose, args.jobs, args.json,
+                         seed=args.seed, hang_after=hang_after)
     print(f"score: {sum(r.score for r in results)}/{sum(r.test.points for r in results)}")
     return tally(results)
 
 
+def stop(signum, frame):
+    """SIGTERM, SIGHUP: end like ^C, killing every QEMU and GDB first."""
+    raise KeyboardInterrupt
+
+
 def main(argv):
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     try:
         if shutil.which("qemu-system-x86_64") is None:
             raise GradeError("qemu-system-x86_64 is not installed (run tools/setup.sh)")
@@ -190,6 +216,7 @@ def main(argv):
         print(f"grade: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        gradelib.kill_children()
         print("grade: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:             # grade.py | head

@@ -17,26 +17,40 @@ Rules the grader keeps:
     as a wrong answer), with what the kernel printed until then.
   - Timeouts are generous and scale with the accelerator: TCG emulates the
     CPU and is slower than KVM. GRADE_TIMEOUT_SCALE=k multiplies them all.
-  - A kernel that prints no line within a short first deadline hangs at
-    boot: every test of that tree then fails at once, so a hanging kernel
-    costs seconds, not every test's full timeout. A QEMU's output is kept
-    up to OUTPUT_CAP bytes; a kernel that prints without end fails there.
+  - Slow is not hung: each test stands on its own timeouts. Only batch
+    grading (--hang-after S, which instructor/batch.py measures on the host)
+    calls a kernel that prints no line in S seconds hung at boot, and then
+    fails the rest of that submission at once. A QEMU's output is kept up
+    to OUTPUT_CAP bytes; a kernel that prints without end fails there.
+  - QEMU's own voice is heard: a QEMU that reports an internal error (KVM's
+    "emulation failure") ends the test at once, and every report carries
+    what QEMU wrote on its stderr.
+  - Each test's inputs come from its seed (t.new_seed() draws from it); a
+    failing test's report ends with the command that reruns it with that
+    seed: make grade TEST=name SEED=n.
+  - Nothing outlives the grader: QEMU and GDB run in process groups of
+    their own, die with it (a parent-death signal) and are killed by
+    kill_children() when grade.py is told to stop.
   - Each QEMU gets its own copy of the disk image and its own GDB port,
     chosen free by the OS at run time, so tests can run side by side.
-  - The QEMU command comes from the tree's own Makefile (`make print-qemu`),
-    so the grader boots exactly what `make qemu` boots; GDB runs with the
+  - The QEMU command comes from the tree's own Makefile (`make print-qemu`,
+    asked once, before any test, with placeholders the grader fills in), so
+    the grader boots exactly what `make qemu` boots, and a rebuild during
+    grading cannot change it; GDB runs with the
     tree's .gdbinit.tmpl, port filled in, exactly as `make gdb` does.
 
 Results: each test ends "pass", "FAIL" (a check failed, or QEMU stopped
 before printing what was expected) or "TIMEOUT".
 """
 
+import ctypes
 import fcntl
 import json
 import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,12 +67,15 @@ TIMEOUT_KVM = 20        # seconds a test waits for one expected output, KVM
 TIMEOUT_TCG = 60        # the same under TCG (plain emulation)
 GDB_TIMEOUT_KVM = 40    # seconds one GDB session may take, KVM
 GDB_TIMEOUT_TCG = 120
-BOOT_TIMEOUT_KVM = 15   # seconds the kernel has to print its first line, KVM (SeaBIOS alone
-                        # takes ~2 s on a nested host; a loaded one takes more)
-BOOT_TIMEOUT_TCG = 30   # (a boot takes ~0.1 s; the margin is for a loaded machine)
 TAIL_LINES = 25         # lines of kernel output shown with a failure
 OUTPUT_CAP = 256 << 10  # bytes of one QEMU's output kept; the rest is dropped
 REPORT_CAP = 8000       # characters of one test's text in a JSON report
+MESSAGE_LINES = 12      # lines of QEMU's stderr shown with a report
+
+# What QEMU says when the virtual CPU cannot go on: under KVM it then pauses
+# the machine and waits for ever, so a test must not wait for output.
+QEMU_STOPPED = re.compile(r"KVM internal error|emulation failure|KVM: entry failed|"
+                          r"kvm run failed|^qemu-system-\S+: .*(?:fatal|[Ee]rror)", re.M)
 
 PASS, FAIL, TIMEOUT = "pass", "FAIL", "TIMEOUT"
 
@@ -124,6 +141,52 @@ def test(points, name, scored=True, after=(), hidden=False):
     return register
 
 
+## Child processes ############################################################
+
+_children = set()               # every live QEMU and GDB Popen
+_children_lock = threading.Lock()
+PR_SET_PDEATHSIG = 1            # prctl(2): a signal for the child when its parent dies
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGKILL when the grader dies, however it dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass                    # not Linux: kill_children() is the only guard
+
+
+def spawn(argv, **kwargs):
+    """Popen(argv) in a process group of its own that dies with the grader;
+    kill_children() ends it too."""
+    p = subprocess.Popen(argv, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
+    with _children_lock:
+        _children.add(p)
+    return p
+
+
+def reap(p):
+    """Kill p's process group (if still there) and wait for p."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    p.wait()
+    with _children_lock:
+        _children.discard(p)
+
+
+def kill_children():
+    """Kill every process group spawn() started and that is still running."""
+    with _children_lock:
+        live = list(_children)
+    for p in live:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 ## Ports and timeouts ########################################################
 
 _ports_given = set()
@@ -165,6 +228,14 @@ def first_error(text):
     return lines[-1].strip() if lines else ""
 
 
+def excerpt(text, chars=1500):
+    """The end of text, about chars long, starting at a line boundary."""
+    if len(text) <= chars:
+        return text
+    cut = text.find("\n", len(text) - chars)
+    return "..." + text[cut:] if cut >= 0 else text[-chars:]
+
+
 def tail(text, n=TAIL_LINES):
     """The last n lines of text, or a note that it is empty."""
     lines = text.rstrip("\n").splitlines()
@@ -183,8 +254,8 @@ class Qemu:
     A reader thread appends everything QEMU prints to self.output ("\\r\\n"
     folded to "\\n"), up to OUTPUT_CAP bytes; expect() waits on it. QEMU's own
     messages (stderr) are kept apart in self.messages. boot_timeout: seconds
-    the kernel has to print its first line (None: no such deadline, for a
-    QEMU that waits for GDB). tree: an object whose attribute hang, once a
+    the kernel has to print its first line (None: no such deadline; only
+    batch grading sets one). tree: an object whose attribute hang, once a
     string, says why every wait on that tree fails at once.
     """
 
@@ -199,8 +270,8 @@ class Qemu:
         self.pos = 0                    # expect() searches from here
         self.cond = threading.Condition()
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+        self.proc = spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
         self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, "output"),
                                          daemon=True),
                         threading.Thread(target=self._read, args=(self.proc.stderr, "messages"),
@@ -226,6 +297,11 @@ class Qemu:
 
     def running(self):
         return self.proc.poll() is None
+
+    def stopped(self):
+        """What QEMU said when its virtual CPU stopped for good, or ""."""
+        m = QEMU_STOPPED.search(self.messages)
+        return self.messages_note(all_lines=True) if m else ""
 
     def _exited(self):
         """True once QEMU has exited and both pipes are drained."""
@@ -279,6 +355,9 @@ class Qemu:
                 if self._exited():
                     raise Fail(f"{self.exit_note()} before the kernel printed /{pattern}/"
                                + self.messages_note())
+                if self.stopped():
+                    raise Fail(f"QEMU stopped the machine before the kernel printed /{pattern}/"
+                               + self.stopped())
                 self.hang_check()
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -323,15 +402,13 @@ class Qemu:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
-    def messages_note(self):
-        msgs = [l for l in self.messages.splitlines()
-                if l.strip() and "host doesn't support requested feature" not in l]
+    def messages_note(self, all_lines=False):
+        msgs = [l for l in self.messages.splitlines() if l.strip()
+                and (all_lines or "host doesn't support requested feature" not in l)]
         return "; QEMU said: " + " | ".join(msgs[:3]) if msgs else ""
 
     def stop(self):
-        if self.running():
-            self.proc.kill()
-        self.proc.wait()
+        reap(self.proc)
         for r in self.readers:
             r.join(timeout=5)
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
@@ -351,6 +428,7 @@ class Tree:
         if not os.path.isfile(os.path.join(self.path, "Makefile")):
             raise GradeError(f"{path} is not a kernel tree (no Makefile)")
         self.accel = None
+        self.hang_after = None  # batch grading: seconds to the first line, or hung
         self.hang = None        # why this tree's kernel hangs at boot, once seen
         self._symbols = None
         self.lock = threading.Lock()
@@ -367,21 +445,51 @@ class Tree:
         return out
 
     def prepare(self):
-        """Build the kernel and settle the accelerator, once, before any test:
-        tests run in parallel and must not race to build. A lock on
-        build/.grade-lock keeps two graders of one tree from building at once."""
+        """Build the kernel and settle the accelerator and QEMU's command,
+        once, before any test: tests run in parallel and must not race to
+        build, and a rebuild while they run must change nothing under them.
+        A lock on build/.grade-lock keeps two graders of one tree from
+        building at once."""
         os.makedirs(os.path.join(self.path, "build"), exist_ok=True)
         with open(os.path.join(self.path, "build", ".grade-lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.make("all")
-            argv = self.make("print-qemu").splitlines()
-        self.accel = argv[argv.index("-accel") + 1] if "-accel" in argv else "tcg"
+            self.argv = self.make("print-qemu", "KARGS=@KARGS@", "DISK=@DISK@", "WAITGDB=1",
+                                  "GDBPORT=@GDBPORT@").splitlines()
+            self.snapshot = tempfile.mkdtemp(prefix="kestrel-grade-")
+            self.disk = os.path.join(self.snapshot, "disk.img")
+            shutil.copyfile(os.path.join(self.path, "build", "disk.img"), self.disk)
+        for arg in ("@KARGS@", "@DISK@", "@GDBPORT@", "-accel", "-m"):
+            if not any(arg in a for a in self.argv):
+                raise GradeError(f"make print-qemu gave no {arg}: {' '.join(self.argv)}")
+        self.accel = self.argv[self.argv.index("-accel") + 1]
+
+    def cleanup(self):
+        if getattr(self, "snapshot", None):
+            shutil.rmtree(self.snapshot, ignore_errors=True)
 
     def qemu_argv(self, kargs, disk, gdbport=None, mem=None):
-        args = ["print-qemu", f"KARGS={kargs}", f"DISK={disk}"] + ([f"MEM={mem}"] if mem else [])
-        if gdbport:
-            args += ["WAITGDB=1", f"GDBPORT={gdbport}"]
-        return self.make(*args).splitlines()
+        """QEMU's command from prepare()'s template: the kernel command line
+        kargs (none: no fw_cfg file, which QEMU would refuse empty), the
+        disk, waiting for GDB on gdbport if given, mem for -m if given."""
+        argv, out = list(self.argv), []
+        if mem:
+            argv[argv.index("-m") + 1] = mem
+        skip = False
+        for i, a in enumerate(argv):
+            if skip:
+                skip = False
+                continue
+            nxt = argv[i + 1] if i + 1 < len(argv) else ""
+            if not gdbport and (a == "-S" or (a == "-gdb" and "@GDBPORT@" in nxt)):
+                skip = a == "-gdb"
+                continue
+            if not kargs and "@KARGS@" in nxt:
+                skip = True
+                continue
+            out.append(a.replace("@KARGS@", kargs).replace("@DISK@", disk)
+                       .replace("@GDBPORT@", str(gdbport)))
+        return out
 
     def gdbinit(self, port):
         """The tree's .gdbinit.tmpl with the port filled in, as `make gdb` has it."""
@@ -426,14 +534,16 @@ class Tree:
 class Context:
     """What a test function receives: boot QEMU, run GDB, check things."""
 
-    def __init__(self, tree, test):
+    def __init__(self, tree, test, seed=None):
         self.tree = tree
         self.test = test
         slow = tree.accel != "kvm"
         scale = timeout_scale()
         self.timeout = (TIMEOUT_TCG if slow else TIMEOUT_KVM) * scale
         self.gdb_timeout = (GDB_TIMEOUT_TCG if slow else GDB_TIMEOUT_KVM) * scale
-        self.boot_timeout = (BOOT_TIMEOUT_TCG if slow else BOOT_TIMEOUT_KVM) * scale
+        self.boot_timeout = getattr(tree, "hang_after", None)
+        self.seed = seed if seed is not None else random.randrange(1, 10**9)
+        self._draws = random.Random(self.seed)
         self.tmp = tempfile.mkdtemp(prefix=f"kestrel-{test.name}-")
         self.qemus = []
         self.gdbport = None
@@ -446,7 +556,7 @@ class Context:
         cpu_flags: CPU features to add to or take from the Makefile's CPU
         model, as QEMU's -cpu takes them ("-smep,-smap")."""
         disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
-        shutil.copyfile(os.path.join(self.tree.path, "build", "disk.img"), disk)
+        shutil.copyfile(self.tree.disk, disk)
         port = None
         if gdb:
             port = self.gdbport = free_port()
@@ -461,10 +571,15 @@ class Context:
             if not at:
                 raise GradeError("make print-qemu gave no '-monitor none' to replace")
             argv[at[0] + 1] = f"unix:{path},server=on,wait=off"
-        q = Qemu(argv, self.timeout, None if gdb else self.boot_timeout, self.tree)
+        q = Qemu(argv, self.timeout, self.boot_timeout, self.tree)
         q.monitor_path = path
         self.qemus.append(q)
         return q
+
+    def new_seed(self):
+        """A seed for what the test asks the kernel to do: drawn from the
+        test's own seed, so a rerun with SEED=n asks the same again."""
+        return self._draws.randrange(1, 10**9)
 
     def gdb(self, commands, timeout=None):
         """Run GDB as `make gdb` does, attached to the QEMU that boot(gdb=True)
@@ -482,8 +597,8 @@ class Context:
         for c in commands:
             argv += ["-ex", c]
         qemu = self.qemus[-1]
-        gdb = subprocess.Popen(argv, cwd=self.tree.path, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        gdb = spawn(argv, cwd=self.tree.path, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         chunks = []
         reader = threading.Thread(target=lambda: chunks.append(gdb.stdout.read()), daemon=True)
         reader.start()
@@ -492,7 +607,7 @@ class Context:
         # kernel prints without end, or if another test found that this
         # tree's kernel hangs at boot.
         while (gdb.poll() is None and time.monotonic() < deadline and not qemu.flooded
-               and not self.tree.hang):
+               and not self.tree.hang and not qemu.stopped()):
             if not qemu.running():
                 try:
                     gdb.wait(timeout=2)
@@ -504,9 +619,7 @@ class Context:
                 except subprocess.TimeoutExpired:
                     pass
         status = gdb.poll()
-        if status is None:
-            gdb.kill()
-            gdb.wait()
+        reap(gdb)
         reader.join(timeout=5)
         out = b"".join(chunks).decode(errors="replace")
         if status is None and not qemu.running():
@@ -514,6 +627,8 @@ class Context:
         if status is None and qemu.flooded:
             raise Fail(f"the kernel printed over {OUTPUT_CAP} bytes while GDB waited"
                        f"\nGDB printed:\n{out}")
+        if status is None and qemu.stopped():
+            raise Fail(f"QEMU stopped the machine under GDB{qemu.stopped()}\nGDB printed:\n{out}")
         if status is None and self.tree.hang:
             raise Fail(f"not waited for: {self.tree.hang}\nGDB printed:\n{out}")
         if status is None:
@@ -539,6 +654,10 @@ class Context:
         """Everything the kernel printed, all boots of this test."""
         return "".join(q.output for q in self.qemus)
 
+    def messages(self):
+        """What QEMU wrote on its stderr, all boots of this test."""
+        return "".join(q.messages for q in self.qemus)
+
     def cleanup(self):
         for q in self.qemus:
             q.stop()
@@ -546,12 +665,18 @@ class Context:
 
 
 class Result:
-    def __init__(self, test, status, message, output, seconds):
+    def __init__(self, test, status, message, output, seconds, seed=None, messages=""):
         self.test = test
         self.status = status
         self.message = message      # why it failed; "" when it passed
         self.output = output        # what the kernel printed
         self.seconds = seconds
+        self.seed = seed            # the test's seed (None: it did not run)
+        self.messages = messages    # what QEMU wrote on its stderr
+
+    def rerun(self):
+        """The command that runs this test again with the same seed."""
+        return f"make grade TEST={self.test.name} SEED={self.seed}"
 
     @property
     def score(self):
@@ -568,13 +693,17 @@ class Result:
             parts.append("the kernel printed:\n" + (self.output.rstrip() or "(nothing)"))
         elif self.output is not None:
             parts.append("the kernel's last lines:\n" + tail(self.output))
+        if self.messages.strip():
+            parts.append("QEMU said (stderr):\n" + tail(self.messages, MESSAGE_LINES))
+        if self.status != PASS and self.seed is not None:
+            parts.append("rerun: " + self.rerun())
         return "\n".join(parts)
 
 
-def run_test(tree, test):
+def run_test(tree, test, seed=None):
     """Run one test; its Result. Never raises for the test's own failures."""
     start = time.monotonic()
-    t = Context(tree, test)
+    t = Context(tree, test, seed)
     status, message = PASS, ""
     try:
         test.func(t)
@@ -588,13 +717,15 @@ def run_test(tree, test):
         status, message = FAIL, "the test itself raised an error:\n" + traceback.format_exc()
     finally:
         t.cleanup()
-    return Result(test, status, message, t.output(), time.monotonic() - start)
+    return Result(test, status, message, t.output(), time.monotonic() - start, t.seed,
+                  t.messages())
 
 
-def run_tests(tree, tests, jobs, on_result):
+def run_tests(tree, tests, jobs, on_result, seed=None):
     """Run tests, jobs at a time, respecting 'after'; on_result(result) as
     each finishes (in the calling thread, in declaration order). Returns
-    the results in declaration order."""
+    the results in declaration order. seed: every test's seed (default: a
+    new one for each)."""
     results = {}
     done = {t.name: threading.Event() for t in tests}
     lock = threading.Lock()
@@ -618,7 +749,7 @@ def run_tests(tree, tests, jobs, on_result):
                     r = Result(test, FAIL, f"not run: it needs {', '.join(failed)}, which failed",
                                None, 0.0)
                 else:
-                    r = run_test(tree, test)
+                    r = run_test(tree, test, seed)
             except BaseException as e:
                 with lock:
                     errors.append(e)
@@ -671,7 +802,7 @@ def gradescope_report(results, seconds):
             "output": clip(text),
             "visibility": "after_published" if r.test.hidden else "visible",
             "extra_data": {"lab": r.test.lab, "scored": r.test.scored, "result": r.status,
-                           "seconds": round(r.seconds, 2)},
+                           "seconds": round(r.seconds, 2), "seed": r.seed},
         })
     return {
         "score": sum(r.score for r in results),
@@ -716,9 +847,6 @@ def seed_draws(seed):
         x = lcg(x)
         yield x >> 33
 
-
-def new_seed():
-    return random.randrange(1, 10**9)
 
 
 ## Lab ownership (labs/manifest) ##################################################

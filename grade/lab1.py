@@ -18,7 +18,7 @@ import re
 import subprocess
 import threading
 
-from gradelib import test, Fail, lcg, seed_draws, new_seed
+from gradelib import test, Fail, lcg, seed_draws
 
 FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (?:(\S+)\+0x([0-9a-f]+)|(\?))$")
 STOP = re.compile(r"^  stopped at frame pointer 0x([0-9a-f]{16}): (.*)$")
@@ -210,7 +210,7 @@ def printf_expected(seed):
 
 @test(20, "printf")
 def printf(t):
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=printf seed={seed}")
     q.expect(r"printf: done")
     got = re.findall(r"^printf: (.*?)$", q.output, re.M)
@@ -248,7 +248,7 @@ def ksym_addresses(t, seed):
 
 @test(15, "ksym_lookup")
 def ksym_lookup(t):
-    seed = new_seed()
+    seed = t.new_seed()
     cases = ksym_addresses(t, seed)
     q = t.boot("test=ksym_lookup addrs=" + ":".join(f"{a:x}" for a, _ in cases))
     q.expect(r"ksym_lookup: done")
@@ -285,7 +285,7 @@ def backtrace_expected(seed):
 
 @test(20, "backtrace")
 def backtrace(t):
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=backtrace seed={seed}")
     q.expect(r"panic: selftest: backtrace from")
     q.expect(r"^panic: halted")
@@ -312,7 +312,7 @@ def gdb_frames(out):
 
 @test(15, "gdb_backtrace")
 def gdb_backtrace(t):
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=backtrace seed={seed}", gdb=True)
     # A hardware breakpoint: at reset, paging is off and panic's address is
     # not mapped yet (see the lab text on break and hbreak).
@@ -365,7 +365,7 @@ def check_cases(t, output, test_name, cases, what):
 
 @test(10, "bt_corrupt")
 def bt_corrupt(t):
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=bt_corrupt seed={seed}")
     q.expect(r"panic: selftest: bt_corrupt")
     q.expect(r"^panic: halted")
@@ -389,7 +389,7 @@ def bt_cycle(t):
 
 @test(10, "bt_deep")
 def bt_deep(t):
-    seed = new_seed()
+    seed = t.new_seed()
     b = binary(t)
     calls = b.depth + next(seed_draws(seed)) % 16 + 1
     q = t.boot(f"test=bt_deep seed={seed}")

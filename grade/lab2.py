@@ -20,7 +20,7 @@ import random
 import re
 import subprocess
 
-from gradelib import test, Fail, seed_draws, new_seed
+from gradelib import test, Fail, seed_draws, excerpt
 
 PAGE = 4096
 GIB = 1 << 30
@@ -158,7 +158,7 @@ def kalloc_count(t):
     """For each memory size: the boot line, then a seeded number of kallocs
     and kfrees, each followed by the allocator's own count."""
     for mem, extra in (("32M", ""), ("128M", "directmap=2m"), ("2G", ""), ("6G", "")):
-        seed = new_seed()
+        seed = t.new_seed()
         k = 1 + next(seed_draws(seed)) % 1000
         q = t.boot(f"test=kalloc_nfree seed={seed} {extra}", mem=mem)
         n = check_count(t, q, f"MEM={mem} {extra}".strip())
@@ -175,7 +175,7 @@ def e820_clean(t):
     """A shuffled, split, overlapping copy of the map (e820test=SEED) must
     give the same usable ranges and count, and the range beyond the direct
     map must be reported and left alone."""
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"e820test={seed}", mem="2G")
     n = check_count(t, q, f"e820test={seed}")
     want = usable_ranges(t, q.output)
@@ -192,7 +192,7 @@ def e820_clean(t):
 @test(15, "kalloc_all")
 def kalloc_all(t):
     """Every page, each once, none outside the usable ranges; all come back."""
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=kalloc_all seed={seed}", mem="32M")
     n = check_count(t, q, "MEM=32M")
     m = wait_for(q, r"^kalloc_all: (\d+) pages handed out, each once; (\d+) free now$")
@@ -224,7 +224,7 @@ def freed_panic(t, q, who, seed):
 def kfree_checks(t):
     """A double free and a bad pointer (the seed says which page and which
     kind) each panic, naming the page and kfree's caller."""
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=kalloc_double seed={seed}")
     addr = int(wait_for(q, r"^kalloc_double: freeing (0x[0-9a-f]+) again$").group(1), 16)
     got = freed_panic(t, q, "kfree", seed)
@@ -232,7 +232,7 @@ def kfree_checks(t):
             f"a double free (seed={seed}) should panic 'kfree: ADDR: double free (called from "
             "kalloc_double_test+0x...)'", expected=(hex(addr), "double free", "kalloc_double_test"),
             got=(hex(got[0]),) + got[1:])
-    seed = new_seed()
+    seed = t.new_seed()
     kind = next(seed_draws(seed)) % 3
     q = t.boot(f"test=kfree_bad seed={seed}")
     addr = int(wait_for(q, r"^kfree_bad: freeing (0x[0-9a-f]+) ").group(1), 16)
@@ -247,7 +247,7 @@ def kfree_checks(t):
 @test(10, "kalloc_uaf")
 def kalloc_uaf(t):
     """With memdebug, a write to a freed page is caught when it is handed out."""
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=kalloc_uaf seed={seed} memdebug")
     value, at, page = wait_for(q, r"^kalloc_uaf: writing 0x([0-9a-f]+) to byte (\d+) of freed "
                                r"page (0x[0-9a-f]+)$").group(1, 2, 3)
@@ -261,7 +261,7 @@ def kalloc_uaf(t):
 @test(5, "kmalloc")
 def kmalloc(t):
     """Many sizes, interleaved frees, checked contents; freed memory is reused."""
-    seed = new_seed()
+    seed = t.new_seed()
     size = 1 + next(seed_draws(seed)) % layout(t)["KMALLOC_MAX"]
     q = t.boot(f"test=kmalloc seed={seed}")
     a, b = map(int, wait_for(q, r"^kmalloc: \d+ allocations of seeded sizes, twice: "
@@ -278,7 +278,7 @@ def kmalloc(t):
 @test(5, "kmalloc_checks")
 def kmalloc_checks(t):
     """The heap's double-free, bad-pointer and use-after-free checks."""
-    seed = new_seed()
+    seed = t.new_seed()
     kind = next(seed_draws(seed)) % 2
     q = t.boot(f"test=kmfree_bad seed={seed}")
     addr = int(wait_for(q, r"^kmfree_bad: freeing (0x[0-9a-f]+)").group(1), 16)
@@ -298,7 +298,7 @@ def vm_map(t):
     """vm_map, vm_lookup and vm_unmap on a seeded address: a 4 KiB page and
     a 2 MiB page, checked through both addresses and the entries."""
     L = layout(t)
-    seed = new_seed()
+    seed = t.new_seed()
     draws = seed_draws(seed)
     va = (1 + next(draws) % (GIB // PAGE - 1)) * PAGE
     big = (1 + next(draws) % 1024) * (2 << 20) + GIB
@@ -345,7 +345,7 @@ def gdb_pagetables(t, kargs, size):
     ptmap on seeded kernel addresses; size: the direct map's page size
     ("1G", "2M", or None for what the kernel says it used)."""
     L, syms = layout(t), symbols(t)
-    rng = random.Random(new_seed())
+    rng = random.Random(t.new_seed())
     base, kb = L["DIRECTMAP_BASE"], L["KERNBASE"]
     pick = lambda lo, hi: rng.randrange(syms[lo][0], syms[hi][0])
     text, rodata = pick("text_start", "etext"), pick("rodata_start", "data_start")
@@ -371,7 +371,7 @@ def gdb_pagetables(t, kargs, size):
     wrong = [f"{names[a]} {a:#x}: expected {w and (hex(w[0]),) + w[1:] or 'not mapped'}, "
              f"pte says {a in got and (got[a] and (hex(got[a][0]),) + got[a][1:] or 'not mapped') or 'nothing'}"
              for a, w in want.items() if a not in got or got[a] != w]
-    t.check(not wrong, "pte through GDB:\n  " + "\n  ".join(wrong), got=out[-3000:])
+    t.check(not wrong, "pte through GDB:\n  " + "\n  ".join(wrong), got=excerpt(out, 3000))
     runs = [RUN_LINE.match(l) for l in out.splitlines() if RUN_LINE.match(l)]
     top = usable_ranges(t, q.output)[-1][1]
     t.check(runs and int(runs[0].group(1), 16) == base and int(runs[0].group(3), 16) == 0

@@ -27,7 +27,7 @@ import re
 import subprocess
 import time
 
-from gradelib import test, Fail, seed_draws, new_seed
+from gradelib import test, Fail, seed_draws, excerpt
 
 PAGE = 4096
 RATE_TOLERANCE = (0.5, 1.5)     # measured / printed timer rate
@@ -180,7 +180,7 @@ def syscall_msrs(t):
 
 @test(8, "trap_divide")
 def trap_divide(t):
-    seed = new_seed()
+    seed = t.new_seed()
     n = next(seed_draws(seed))
     q, a, r = boot_report(t, f"test=trap_divide seed={seed}",
                           r"^trap_divide: dividing (\d+) by zero in divide_fault$", "divide")
@@ -207,7 +207,7 @@ def trap_illop(t):
 
 @test(8, "trap_gp")
 def trap_gp(t):
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     addr = (1 << 47) + (next(d) << 12) + next(d) % PAGE
     q, a, r = boot_report(t, f"test=trap_gp seed={seed}",
@@ -289,20 +289,20 @@ def pagefault_case(t, kind, seed):
 def pagefault_notpresent(t):
     """Read, write and fetch at seeded addresses where nothing is mapped."""
     for kind in ("read", "write", "fetch"):
-        pagefault_case(t, kind, new_seed())
+        pagefault_case(t, kind, t.new_seed())
 
 
 @test(15, "pagefault_protection")
 def pagefault_protection(t):
     """A write to kernel text, a fetch from NX data, a NULL dereference."""
     for kind in ("text", "nx", "null"):
-        pagefault_case(t, kind, new_seed())
+        pagefault_case(t, kind, t.new_seed())
 
 
 @test(8, "breakpoint")
 def breakpoint(t):
     """int3 in the kernel: reported each time, and the kernel goes on."""
-    seed = new_seed()
+    seed = t.new_seed()
     n = 1 + next(seed_draws(seed)) % 4
     q = t.boot(f"test=breakpoint seed={seed}")
     wait_for(q, rf"^breakpoint: {n} int3 in brkpt_hit$")
@@ -359,7 +359,7 @@ def double_fault(t):
             got=r.field("rsp"))
     wait_for_panic(t, q, "double fault", "overflow_recurse")
 
-    seed = new_seed()
+    seed = t.new_seed()
     addr = unmapped_addr(layout(t), seed_draws(seed)) & ~15
     q, a, r = boot_report(t, f"test=bad_rsp seed={seed}", r"^bad_rsp: %rsp <- (0x[0-9a-f]+)",
                           f"bad %rsp (seed={seed})")
@@ -420,20 +420,20 @@ TF_FIELD = re.compile(r"^  (\w+)\s+(0x[0-9a-f]{16})", re.M)
 def gdb_trapframe(t):
     """GDB stops in trap() at a breakpoint's int3; tf prints the frame by
     field, and its rip and rsp are those the kernel's report prints."""
-    seed = new_seed()
+    seed = t.new_seed()
     syms = symbols(t)
     q = t.boot(f"test=breakpoint seed={seed}", gdb=True)
     out = t.gdb(["hbreak trap if ((struct trapframe *)$rdi)->trapno == 3", "continue", "tf",
                  "detach"])
     t.check(re.search(r"[Bb]reakpoint 1, (0x[0-9a-f]+ in )?trap ", out) is not None,
-            "GDB should stop at the breakpoint in trap", got=out[-2000:])
+            "GDB should stop at the breakpoint in trap", got=excerpt(out, 2000))
     fields = dict((n, int(v, 16)) for n, v in TF_FIELD.findall(out))
     want = ["r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8", "rbp", "rdi", "rsi", "rdx",
             "rcx", "rbx", "rax", "trapno", "err", "rip", "cs", "rflags", "rsp", "ss"]
     t.check(list(fields) == want, "tf should print every field of struct trapframe, in order",
-            got=out[-2000:])
+            got=excerpt(out, 2000))
     t.check(fields["trapno"] == 3 and in_function(syms, fields["rip"], "brkpt_hit"),
-            "tf: trapno 3, rip in brkpt_hit", got=out[-1500:])
+            "tf: trapno 3, rip in brkpt_hit", got=excerpt(out, 1500))
     wait_for(q, r"^breakpoint: \d+ int3, \d+ reported, all came back$")
     r = Report(t, q.output, "breakpoint under GDB")
     t.check((r.rip, r.regs.get("rsp")) == (fields["rip"], fields["rsp"]),

@@ -25,7 +25,7 @@ import os
 import re
 import subprocess
 
-from gradelib import test, Fail, seed_draws, new_seed
+from gradelib import test, Fail, seed_draws, excerpt
 
 EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
 KILLED = re.compile(r"^pid (\d+) \((\S+)\): killed by (.+) \(vector (\d+)\), rip (0x[0-9a-f]+), "
@@ -88,11 +88,11 @@ def proc_boot(t):
 @test(0, "elf_check", scored=False)
 def elf_check(t):
     """The loader refuses every damaged ELF header and accepts the whole file."""
-    q = t.boot(f"test=elf_check seed={new_seed()}")
+    q = t.boot(f"test=elf_check seed={t.new_seed()}")
     m = q.expect(r"^elf_check: free pages before (\d+) after (\d+)$")
     results = re.findall(r"^elf_check: (.+?): (.+)$", q.output, re.M)
     t.check(len(results) > 10 and results[0][1] == "accepted",
-            "the original program must be accepted", got=q.output[-1500:])
+            "the original program must be accepted", got=excerpt(q.output, 1500))
     wrong = [f"{what}: {why}" for what, why in results[1:-1] if why == "ACCEPTED"]
     t.check(not wrong, "every damaged file must be refused", got="\n".join(wrong))
     t.check(m[1] == m[2], "the test must free what it took", got=m[0])
@@ -125,11 +125,11 @@ def uvm_check(t):
     """uvm_check's answer for fixed and seeded ranges around user pages that
     are read-only, writable, missing and kernel-only, and at USERTOP."""
     L = layout(t)
-    q = t.boot(f"test=uvm_check seed={new_seed()}")
+    q = t.boot(f"test=uvm_check seed={t.new_seed()}")
     m = q.expect(r"^uvm_check: free pages before (\d+) after (\d+)$")
     rows = re.findall(r"^uvm_check: va (0x[0-9a-f]+) len (0x[0-9a-f]+) (read|write) = (-?\d+)$",
                       q.output, re.M)
-    t.check(len(rows) >= 20, "uvm_check should print a line per range", got=q.output[-1500:])
+    t.check(len(rows) >= 20, "uvm_check should print a line per range", got=excerpt(q.output, 1500))
     wrong = []
     for va, length, rw, got in rows:
         read, write = check_answer(L, int(va, 16), int(length, 16))
@@ -162,14 +162,14 @@ def copy_pages(L, seed):
 def uvm_copy(t):
     """uvm_copy of a seeded address space: the same pages, permissions and
     contents, in new pages, and nothing else."""
-    seed = new_seed()
+    seed = t.new_seed()
     q = t.boot(f"test=uvm_copy seed={seed}")
     m = q.expect(r"^uvm_copy: free pages before (\d+) after (\d+)$")
     r = re.search(r"^uvm_copy: (\d+) pages copied, each with its permissions and contents$",
                   q.output, re.M)
     fail = re.search(r"^uvm_copy: FAIL: .*$", q.output, re.M)
     t.check(r is not None, "the copy should be the same as the original",
-            got=fail[0] if fail else q.output[-1000:])
+            got=fail[0] if fail else excerpt(q.output, 1000))
     want = copy_pages(layout(t), seed)
     t.check(int(r[1]) == want, "every page should be copied", expected=want, got=r[1])
     t.check(m[1] == m[2], "the test must free what it took", got=m[0])
@@ -180,10 +180,10 @@ def uvm_copy(t):
 @test(5, "hello")
 def hello(t):
     """hello prints its pid and arguments from ring 3 and exits 0."""
-    words = [f"x{w % 100000}" for w, _ in zip(seed_draws(new_seed()), range(3))]
+    words = [f"x{w % 100000}" for w, _ in zip(seed_draws(t.new_seed()), range(3))]
     out, status = run(t, "hello", *words)
     t.check(re.search(r"^hello from user mode: pid 1$", out, re.M) is not None,
-            "hello should print 'hello from user mode: pid 1'", got=out[-800:])
+            "hello should print 'hello from user mode: pid 1'", got=excerpt(out, 800))
     args = re.findall(r"^hello: argv\[(\d)\] = (\S+)$", out, re.M)
     t.check(args == [(str(i + 1), w) for i, w in enumerate(words)],
             "hello should print its arguments", expected=words, got=args)
@@ -193,14 +193,14 @@ def hello(t):
 @test(15, "forktree")
 def forktree(t):
     """A seeded tree of processes: fork's and wait's pids, every exit status."""
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     fanout, depth = 2 + next(d) % 2, 2 + next(d) % 2
     out, status = run(t, "forktree", seed)
     no_failures(t, out, "forktree")
     L = lines(out, "forktree")
     t.check(f"seed {seed} fanout {fanout} depth {depth}" in L, "the tree's shape from the seed",
-            expected=f"fanout {fanout} depth {depth}", got=out[-1500:])
+            expected=f"fanout {fanout} depth {depth}", got=excerpt(out, 1500))
     nodes = {}          # pid -> (parent, depth, index)
     for p, q, dp, i in (map(int, m) for m in re.findall(
             r"^pid (\d+) parent (\d+) depth (\d+) index (\d+)$", "\n".join(L), re.M)):
@@ -235,31 +235,31 @@ def forktree(t):
 @test(10, "exec")
 def exec_args(t):
     """exec passes a seeded argv to echo; bad names and too many args fail."""
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     words = [f"w{next(d) % 100000}" for _ in range(1 + seed % 6)]
     out, status = run(t, "exectest", seed)
     no_failures(t, out, "exectest")
     L = lines(out, "exectest")
     for want in ("exec nosuchprogram = -1", f"exec echo with {len(words)} args"):
-        t.check(want in L, f"exectest should print '{want}'", got=out[-1500:])
+        t.check(want in L, f"exectest should print '{want}'", got=excerpt(out, 1500))
     t.check(any(re.fullmatch(r"exec echo with \d+ args = -1", l) for l in L),
-            "exec with more than MAXARG arguments should fail", got=out[-1500:])
+            "exec with more than MAXARG arguments should fail", got=excerpt(out, 1500))
     t.check(re.search(r"^" + " ".join(words) + r"$", out, re.M) is not None,
-            "echo should print the words exec passed", expected=" ".join(words), got=out[-800:])
+            "echo should print the words exec passed", expected=" ".join(words), got=excerpt(out, 800))
     t.check(status == 0, "echo exits with status 0", got=status)
 
 
 @test(10, "sbrk")
 def sbrk(t):
     """sbrk grows (zeroed memory), shrinks (pages freed, then out of reach)."""
-    seed = new_seed()
+    seed = t.new_seed()
     size = (1 + seed % 40) * PAGE + seed % PAGE
     out, status = run(t, "sbrktest", seed)
     no_failures(t, out, "sbrktest")
     L = "\n".join(lines(out, "sbrktest"))
     grows = re.findall(r"^sbrk\((\d+)\) = (0x[0-9a-f]+), break now (0x[0-9a-f]+)$", L, re.M)
-    t.check(len(grows) == 3, "sbrktest should grow three times", got=out[-1500:])
+    t.check(len(grows) == 3, "sbrktest should grow three times", got=excerpt(out, 1500))
     for n, old, new in grows:
         t.check(int(new, 16) == int(old, 16) + int(n), "the break moves by what was asked",
                 got=f"sbrk({n}) = {old}, break now {new}")
@@ -274,9 +274,9 @@ def sbrk(t):
     k = [x for x in KILLED.finditer(out)]
     t.check(m is not None and len(k) == 1 and k[0][7] and int(k[0][7], 16) == int(m[1], 16),
             "touching freed heap must kill the child with a page fault at that address",
-            got="\n".join(x[0] for x in k) or out[-800:])
+            got="\n".join(x[0] for x in k) or excerpt(out, 800))
     t.check("child touching freed heap: status -1" in L and "ok" in L.splitlines(),
-            "the parent should see status -1", got=out[-800:])
+            "the parent should see status -1", got=excerpt(out, 800))
     t.check(status == 0, "sbrktest exits with status 0", got=status)
 
 
@@ -307,7 +307,7 @@ def check_fault(t, L, kind, seed):
     out, status = run(t, "fault", kind, seed)
     r = next(seed_draws(seed))
     m = re.search(rf"^fault: {kind} at (0x[0-9a-f]+)$", out, re.M)
-    t.check(m is not None, f"{kind}: the child should say what it does", got=out[-800:])
+    t.check(m is not None, f"{kind}: the child should say what it does", got=excerpt(out, 800))
     addr = int(m[1], 16)
     want = expected_addr(L, kind, r)
     if kind == "textwrite":
@@ -317,7 +317,7 @@ def check_fault(t, L, kind, seed):
     k = list(KILLED.finditer(out))
     child = re.search(r"^fault: child (\d+) exited with status (-?\d+)$", out, re.M)
     t.check(len(k) == 1 and child is not None, f"{kind}: one process killed, one child reaped",
-            got=out[-1200:])
+            got=excerpt(out, 1200))
     k = k[0]
     vector, must, mustnot = FAULTS[kind][0], list(FAULTS[kind][1]), list(FAULTS[kind][2])
     rip, err = int(k[5], 16), int(k[6], 16)
@@ -342,7 +342,7 @@ def check_fault(t, L, kind, seed):
             got=child[0])
     t.check(re.search(r"^hello from user mode", out, re.M) is not None and
             re.search(r"^fault: hello exited with status 0$", out, re.M) is not None
-            and status == 0, f"{kind}: a program run after the fault should work", got=out[-800:])
+            and status == 0, f"{kind}: a program run after the fault should work", got=excerpt(out, 800))
 
 
 @test(20, "faults")
@@ -350,7 +350,7 @@ def faults(t):
     """Each kind of user fault kills only its process, with the right report."""
     L = layout(t)
     for kind in FAULTS:
-        check_fault(t, L, kind, new_seed())
+        check_fault(t, L, kind, t.new_seed())
 
 
 @test(5, "xv6_forktest")
@@ -359,7 +359,7 @@ def xv6_forktest(t):
     wait()), compiles unchanged and runs: the dialect shims of user.h."""
     out, status = run(t, "forktest")
     t.check(re.search(r"^fork test OK$", out, re.M) is not None and status == 0,
-            "forktest should print 'fork test OK'", got=out[-800:])
+            "forktest should print 'fork test OK'", got=excerpt(out, 800))
 
 
 ## Bad pointers, leaks, kill ###########################################################
@@ -368,14 +368,14 @@ def xv6_forktest(t):
 def badptr(t):
     """Every system call that takes a pointer returns -1 for bad ones."""
     L = layout(t)
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     r = [next(d) for _ in range(6)]
     mib = 1 << 20
     out, status = run(t, "badptr", seed)
     no_failures(t, out, "badptr")
     m = re.search(r"^badptr: break (0x[0-9a-f]+)$", out, re.M)
-    t.check(m is not None, "badptr should print the break", got=out[-1000:])
+    t.check(m is not None, "badptr should print the break", got=excerpt(out, 1000))
     brk = int(m[1], 16)
     bad = {0, 0x10000000 + (r[0] % 4096) * PAGE, L["KERNBASE"] + mib + r[1] % mib,
            L["DIRECTMAP_BASE"] + mib + r[2] % mib, L["USERTOP"] + (r[3] % 65536) * PAGE,
@@ -389,37 +389,37 @@ def badptr(t):
     wrong = [f"{c} = {v}" for c, v in calls if v != "-1" and not re.fullmatch(
         r"write\(1, 0x[0-9a-f]+, (\d+)\)", c)]
     t.check(len(calls) >= 40 and not wrong, "each call with a bad pointer returns -1",
-            got="\n".join(wrong) or out[-1500:])
+            got="\n".join(wrong) or excerpt(out, 1500))
     t.check(re.search(r"^badptr: \d+ calls, all -1$", out, re.M) is not None,
-            "badptr's own count", got=out[-500:])
+            "badptr's own count", got=excerpt(out, 500))
     # Only the programs' lines, and the kernel's own, may reach the console:
     # kernel bytes printed by a write would show up between them.
     start = out.index("badptr: break")
     stray = [l for l in out[start:].splitlines()
              if not re.match(r"^(badptr: |init: |kestrel: |hello from user mode)", l)]
     t.check(not stray, "nothing but badptr's lines should be printed", got="\n".join(stray[:10]))
-    t.check(not KILLED.search(out), "badptr must not be killed", got=out[-800:])
+    t.check(not KILLED.search(out), "badptr must not be killed", got=excerpt(out, 800))
     t.check(status == 0, "badptr exits with status 0", got=status)
 
 
 @test(10, "forkleak")
 def forkleak(t):
     """Free pages after a few hundred forks, execs, sbrks and exits equal those before."""
-    seed = new_seed()
+    seed = t.new_seed()
     out, status = run(t, "forkleak", seed)
     no_failures(t, out, "forkleak")
     m = re.search(r"^forkleak: (\d+) forks, free pages before (\d+) after (\d+)$", out, re.M)
     t.check(m is not None and int(m[1]) == 200 + seed % 200, "the seeded number of forks",
-            expected=200 + seed % 200, got=m[0] if m else out[-800:])
+            expected=200 + seed % 200, got=m[0] if m else excerpt(out, 800))
     t.check(m[2] == m[3], "every page should come back", got=m[0])
     t.check(re.search(r"^forkleak: ok$", out, re.M) is not None and status == 0,
-            "every child's pid and status right", got=out[-800:])
+            "every child's pid and status right", got=excerpt(out, 800))
 
 
 @test(5, "kill")
 def kill(t):
     """kill ends spinning and sleeping children; wait gives status -1."""
-    seed = new_seed()
+    seed = t.new_seed()
     kids = 2 + seed % 4
     out, status = run(t, "killtest", seed)
     no_failures(t, out, "killtest")
@@ -430,7 +430,7 @@ def kill(t):
     pids = sorted(p for p, _ in started)
     t.check(sorted(p for p, r in killed if r == "0") == pids and
             sorted(p for p, s in reaped if s == "-1") == pids,
-            "each child killed (kill = 0) and reaped with status -1", got=out[-1200:])
+            "each child killed (kill = 0) and reaped with status -1", got=excerpt(out, 1200))
     t.check(sum(1 for _, r in killed if r == "-1") == 1, "kill of no process returns -1",
             got=killed)
     t.check(status == 0, "killtest exits with status 0", got=status)
@@ -440,12 +440,12 @@ def kill(t):
 def nosmap(t):
     """On a CPU without SMEP and SMAP (nested KVM hosts often lack them), the
     kernel never uses stac/clac and user programs still work."""
-    seed = new_seed()
+    seed = t.new_seed()
     out, status = run(t, "badptr", seed, cpu_flags="-smep,-smap")
     t.check(re.search(r"SMEP absent, SMAP absent", out) is not None,
             "the kernel should find no SMEP and SMAP", got=out[:1500])
     t.check(re.search(r"^badptr: \d+ calls, all -1$", out, re.M) is not None and status == 0,
-            "badptr should pass without SMAP too", got=out[-1000:])
+            "badptr should pass without SMAP too", got=excerpt(out, 1000))
 
 
 ## GDB ############################################################################
@@ -453,30 +453,30 @@ def nosmap(t):
 @test(5, "gdb_ps")
 def gdb_ps(t):
     """GDB's ps helper in the middle of a fork tree: the processes and their states."""
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     next(d)
     depth = 2 + next(d) % 2
     t.boot(f"init=forktree:{seed}", gdb=True)
     out = t.gdb(["hbreak exit", "continue", "ps", "p cpus[0].proc->pid", "detach"])
     rows = re.findall(r"^\s*(\d+)([* ])\s+(\d+)\s+(\w+)\s+(\S+)\s+(\d+)\s+0x[0-9a-f]+$", out, re.M)
-    t.check(rows, "ps should list processes", got=out[-1500:])
+    t.check(rows, "ps should list processes", got=excerpt(out, 1500))
     running = [r for r in rows if r[1] == "*"]
     cur = re.search(r"^\$1 = (\d+)$", out, re.M)
     t.check(len(running) == 1 and cur is not None and running[0][2] == cur[1]
             and running[0][3] == "running",
-            "ps marks the process in exit as the running one", got=out[-1500:])
+            "ps marks the process in exit as the running one", got=excerpt(out, 1500))
     t.check(all(r[4] == "forktree" for r in rows) and any(r[2] == "1" for r in rows),
-            "every process is forktree, pid 1 among them", got=out[-1500:])
+            "every process is forktree, pid 1 among them", got=excerpt(out, 1500))
     t.check(len(rows) >= depth + 1, "the first process to exit is a leaf: its ancestors "
-            "are all there", expected=f">= {depth + 1} processes", got=out[-1500:])
+            "are all there", expected=f">= {depth + 1} processes", got=excerpt(out, 1500))
 
 
 @test(5, "gdb_user_main")
 def gdb_user_main(t):
     """hbreak in echo's main (symbols from build/user/echo) stops in ring 3
     with exec's arguments."""
-    seed = new_seed()
+    seed = t.new_seed()
     d = seed_draws(seed)
     words = [f"w{next(d) % 100000}" for _ in range(1 + seed % 6)]
     t.boot(f"init=exectest:{seed}", gdb=True)
@@ -485,11 +485,11 @@ def gdb_user_main(t):
                  "info symbol $pc", "detach"])
     vals = dict(re.findall(r"^\$(\d) = (.*)$", out, re.M))
     t.check(re.search(r"Breakpoint 1, main \(", out) is not None, "GDB should stop in echo's main",
-            got=out[-1500:])
-    t.check(vals.get("1") == "3", "the CPU is in ring 3 there ($cs & 3)", got=out[-800:])
+            got=excerpt(out, 1500))
+    t.check(vals.get("1") == "3", "the CPU is in ring 3 there ($cs & 3)", got=excerpt(out, 800))
     t.check(vals.get("2") == str(len(words) + 1) and f'"{words[0]}"' in vals.get("3", ""),
             "argc and argv[1] as exectest passed them", expected=f"{len(words) + 1}, {words[0]}",
-            got=out[-800:])
-    t.check(vals.get("4") == "1", "exec keeps the pid (exectest is pid 1)", got=out[-800:])
+            got=excerpt(out, 800))
+    t.check(vals.get("4") == "1", "exec keeps the pid (exectest is pid 1)", got=excerpt(out, 800))
     t.check(re.search(r"^main in section \.text of .*build/user/echo$", out, re.M) is not None,
-            "info symbol: main of build/user/echo", got=out[-800:])
+            "info symbol: main of build/user/echo", got=excerpt(out, 800))

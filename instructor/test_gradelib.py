@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import unittest
 
 GRADE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "grade")
@@ -110,6 +111,34 @@ class ExpectTest(unittest.TestCase):
             q.stop()
             other.stop()
 
+    def test_qemu_internal_error_ends_the_wait_at_once(self):
+        # Under KVM, QEMU reports an emulation failure and then pauses the
+        # machine for ever: the test must not wait out its timeout.
+        q = fake_qemu("import sys, time\nprint('booting')\n"
+                      "sys.stderr.write('KVM internal error. Suberror: 1\\nemulation failure\\n')\n"
+                      "sys.stderr.flush(); time.sleep(30)", timeout=20)
+        try:
+            with self.assertRaises(Fail) as cm:
+                q.expect(r"never printed")
+            self.assertIn("emulation failure", str(cm.exception))
+            self.assertLess(time.monotonic() - q.started, 10)
+        finally:
+            q.stop()
+
+    def test_nothing_outlives_kill_children(self):
+        q = fake_qemu("import os, time\nos.fork(); print('up', flush=True); time.sleep(30)")
+        try:
+            q.expect("up")
+            gradelib.kill_children()
+            q.proc.wait(timeout=5)
+            deadline = time.monotonic() + 5     # the forked child, reaped by init
+            with self.assertRaises(ProcessLookupError):
+                while time.monotonic() < deadline:
+                    os.killpg(q.proc.pid, 0)
+                    time.sleep(0.05)
+        finally:
+            q.stop()
+
     def test_endless_output_is_capped(self):
         q = fake_qemu("while True: print('x' * 100)", timeout=30)
         try:
@@ -185,6 +214,20 @@ class ReportTest(unittest.TestCase):
         out = "  CC kern/a.c\nkern/a.c:3:1: error: oops\nmake: *** [x] Error 1\n"
         self.assertEqual(gradelib.first_error(out), "kern/a.c:3:1: error: oops")
 
+    def test_excerpt_starts_at_a_line(self):
+        text = "".join(f"line {i}: x38498\n" for i in range(100))
+        cut = gradelib.excerpt(text, 50)
+        self.assertTrue(cut.startswith("...\nline "), cut)
+        self.assertEqual(gradelib.excerpt("short", 50), "short")
+
+    def test_failure_names_its_rerun(self):
+        t = fake_test("printf")
+        r = Result(t, FAIL, "wrong", "out\n", 1.0, seed=4242, messages="qemu: oops\n")
+        text = r.report()
+        self.assertTrue(text.endswith("rerun: make grade TEST=printf SEED=4242"), text)
+        self.assertIn("qemu: oops", text)
+        self.assertNotIn("rerun", Result(t, PASS, "", "", 1.0, seed=1).report(True))
+
     def test_tail(self):
         text = "".join(f"line {i}\n" for i in range(100))
         t = gradelib.tail(text, 5)
@@ -233,6 +276,31 @@ class RunTestsTest(unittest.TestCase):
         finally:
             a.cleanup()
             b.cleanup()
+
+    def test_a_seed_gives_the_same_draws(self):
+        class Tcg:
+            accel = "tcg"
+        a = gradelib.Context(Tcg(), fake_test("a"), seed=77)
+        b = gradelib.Context(Tcg(), fake_test("a"), seed=77)
+        try:
+            self.assertEqual([a.new_seed() for _ in range(5)], [b.new_seed() for _ in range(5)])
+            self.assertEqual(a.seed, 77)
+        finally:
+            a.cleanup()
+            b.cleanup()
+
+    def test_qemu_argv_from_the_template(self):
+        tree = gradelib.Tree.__new__(gradelib.Tree)
+        tree.argv = ["qemu", "-m", "128M", "-drive", "file=@DISK@,format=raw", "-fw_cfg",
+                     "name=opt/x,string=@KARGS@", "-accel", "tcg", "-S", "-gdb",
+                     "tcp:127.0.0.1:@GDBPORT@"]
+        self.assertEqual(tree.qemu_argv("", "/d.img"),
+                         ["qemu", "-m", "128M", "-drive", "file=/d.img,format=raw",
+                          "-accel", "tcg"])
+        self.assertEqual(tree.qemu_argv("test=x", "/d", 1234, "2G"),
+                         ["qemu", "-m", "2G", "-drive", "file=/d,format=raw", "-fw_cfg",
+                          "name=opt/x,string=test=x", "-accel", "tcg", "-S", "-gdb",
+                          "tcp:127.0.0.1:1234"])
 
     def test_bad_timeout_scale(self):
         old = os.environ.get("GRADE_TIMEOUT_SCALE")
