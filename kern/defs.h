@@ -121,9 +121,6 @@ const struct uprog *uprog_find(const char *name);
 int           exec(struct proc *p, const char *path, char **argv);
 const char   *elf_check(const uint8 *elf, uint64 size);
 
-// main.c
-void          poweroff(int status) __attribute__((noreturn));
-
 // proc.c
 int           userinit(void);
 struct proc  *myproc(void);
@@ -175,7 +172,11 @@ struct selftest {
   static const struct selftest selftest_##name                          \
   __attribute__((used, section(".selftests"), aligned(8))) = { #name, fn }
 void          selftest_run(const char *name);
+extern int    selftest_running; // a self-test runs: its end (or a panic) powers off
 uint64        selftest_seed(void);
+
+// main.c
+void          poweroff(int status) __attribute__((noreturn));
 uint64        seed_next(uint64 *x);
 
 // string.c

@@ -21,7 +21,6 @@ cpu_mode(void)
   return (rdmsr(MSR_EFER) & EFER_LMA) ? "64-bit long mode" : "legacy mode (long mode is off!)";
 }
 
-#if LAB >= 4
 // Turn the machine off, as far as a kernel can: QEMU's isa-debug-exit
 // device (the Makefile adds it) ends QEMU with status (v << 1) | 1; on a
 // machine without it, stop here.
@@ -33,7 +32,6 @@ poweroff(int status)
   halt_forever();
 }
 
-#endif
 void
 main(void)
 {
@@ -50,11 +48,15 @@ main(void)
   trap_init();
 #endif
 
+  // A self-test powers the machine off when it ends (a panic does too), so
+  // whoever runs it, the grader above all, never waits to learn it is done.
   const char *test = cmdline_get("test");
-  if (test)
+  if (test) {
     selftest_run(test);
+    poweroff(0);
+  }
 #if LAB >= 4
-  if (!test && userinit() == 0)
+  if (userinit() == 0)
     scheduler();        // runs the processes; never returns
 #endif
 
