@@ -266,9 +266,10 @@ $(B)/disk.img: $(B)/bootblock $(B)/kernel $(B)/mkdisk
 CPU_MODEL := qemu64,+smep,+smap,+pdpe1gb
 
 # Which accelerator and CPU model: ACCEL if given (with CPU_MODEL as it is),
-# else the cached result of a test boot, build/accel, which holds one line
-# "ACCEL MODEL": under KVM, MODEL is CPU_MODEL less the features this host's
-# KVM cannot give a guest (QEMU would warn about each one at every boot).
+# else build/accel, the line tools/probe-accel.py wrote after timing the
+# kernel's probe boot under TCG and KVM: "ACCEL MODEL tcg=TIME kvm=TIME".
+# Under KVM, MODEL is CPU_MODEL as this host's KVM can give it to a guest.
+# The probe runs again when it could not compare (the kernel failed it).
 ifeq ($(ACCEL),)
 # (Read when a recipe runs, after build/accel has been made.)
 ACCEL_USED = $(word 1,$(shell cat $(B)/accel))
@@ -290,8 +291,8 @@ qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
-$(B)/accel: tools/probe-accel.sh | $(B)/disk.img
-	@tools/probe-accel.sh $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
+$(B)/accel: tools/probe-accel.py $(if $(shell grep -s untried $(B)/accel),$(B)/disk.img) | $(B)/disk.img
+	@python3 tools/probe-accel.py $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
 	  -display none -serial stdio -monitor none >$@.$$$$ && mv $@.$$$$ $@
 
 # GDBPORT: chosen once per checkout (tools/freeport.py), evaluated only
@@ -300,17 +301,10 @@ ifeq ($(origin GDBPORT),undefined)
 GDBPORT = $(eval GDBPORT := $(shell python3 tools/freeport.py .gdbport))$(GDBPORT)
 endif
 
-# $(call run_qemu,extra arguments): QEMU on this terminal. It runs with
-# -no-reboot, so a reset of the machine (a triple fault: the kernel never
-# resets it on purpose) ends QEMU with status 0, as Ctrl-A X and a signal
-# do; but those two say so ("QEMU: Terminated", "terminating on signal"),
-# so a copy of the console tells them apart. (The kernel's own power-off
-# gives an odd status.)
-run_qemu = @{ $(call qemu_cmd,$(BOOTARGS)) -accel $(ACCEL_USED) -nographic $(1) 2>&1; \
-	  echo $$? >$(B)/qemu.status; } | tee $(B)/qemu.log; \
-	if [ "$$(cat $(B)/qemu.status)" = 0 ] && \
-	   ! grep -q 'QEMU: Terminated\|terminating on signal' $(B)/qemu.log; then \
-	  echo "*** the machine reset: triple fault (QEMU runs with -no-reboot)"; exit 1; fi
+# $(call run_qemu,extra arguments): QEMU on this terminal, through
+# tools/runqemu.py, which says when the machine reset (a triple fault) and
+# ends a QEMU that stopped the machine (KVM's "emulation failure").
+run_qemu = @python3 tools/runqemu.py $(call qemu_cmd,$(BOOTARGS)) -accel $(ACCEL_USED) -nographic $(1)
 
 qemu: all $(ACCEL_DEP)
 	@echo "*** Booting with $(ACCEL_USED), $(CPUS) CPUs, $(MEM). Ctrl-A X quits QEMU."

@@ -122,7 +122,7 @@ int           exec(struct proc *p, const char *path, char **argv);
 const char   *elf_check(const uint8 *elf, uint64 size);
 
 // proc.c
-int           userinit(void);
+int           userinit(const char *opt);
 struct proc  *myproc(void);
 int           fork(void);
 void          exit(int status) __attribute__((noreturn));

@@ -56,7 +56,7 @@ main(void)
     poweroff(0);
   }
 #if LAB >= 4
-  if (userinit() == 0)
+  if (userinit(cmdline_get("init")) == 0)
     scheduler();        // runs the processes; never returns
 #endif
 

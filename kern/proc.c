@@ -145,17 +145,16 @@ forkret(void)
 {
 }
 
-// Start the first process: the program and arguments of the init= option,
-// "NAME:ARG:ARG" (the Makefile turns INIT="NAME ARG ARG" into that).
-// Returns -1 if there is no such option; powers off if there is no such
+// Start the first process: the program and arguments in opt (the init=
+// option), "NAME:ARG:ARG" (the Makefile turns INIT="NAME ARG ARG" into
+// that). Returns -1 if opt is NULL; powers off if there is no such
 // program (so that make qemu INIT=typo ends).
 int
-userinit(void)
+userinit(const char *opt)
 {
   static char line[CMDLINE_MAX];
   char *argv[MAXARG + 1];
   int argc = 0;
-  const char *opt = cmdline_get("init");
   struct proc *p;
 
   if (opt == NULL)

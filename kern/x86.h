@@ -118,6 +118,20 @@ lcr4(uint64 val)
   asm volatile("mov %0, %%cr4" : : "r"(val) : "memory");
 }
 
+// Set and clear RFLAGS.AC: with SMAP on, the kernel may touch user pages
+// only between the two (uvm.c). Only CPUs with SMAP have them.
+static inline void
+stac(void)
+{
+  asm volatile("stac" : : : "memory");
+}
+
+static inline void
+clac(void)
+{
+  asm volatile("clac" : : : "memory");
+}
+
 // Drop the TLB's entry for the page holding va.
 static inline void
 invlpg(void *va)
@@ -199,20 +213,6 @@ static inline void
 lcr0(uint64 val)
 {
   asm volatile("mov %0, %%cr0" : : "r"(val) : "memory");
-}
-
-// Set and clear RFLAGS.AC: with SMAP on, the kernel may touch user pages
-// only between the two (uvm.c). Only CPUs with SMAP have them.
-static inline void
-stac(void)
-{
-  asm volatile("stac" : : : "memory");
-}
-
-static inline void
-clac(void)
-{
-  asm volatile("clac" : : : "memory");
 }
 #endif
 

@@ -105,15 +105,15 @@ gdb_attach() {   # the whole debugging path: QEMU waits, GDB attaches, x16 decod
 }
 clang_info() { clang --version 2>/dev/null || echo "not installed (optional: for make CC=clang)"; }
 kvm_info() {
-  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "/dev/kvm usable (make qemu tries a test boot)"
-  elif [ -e /dev/kvm ]; then echo "TCG: $(id -un) may not use /dev/kvm (fix: sudo usermod -aG kvm $(id -un))"
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "/dev/kvm usable (KVM is chosen if its timed probe boot passes and beats TCG)"
+  elif [ -e /dev/kvm ]; then echo "$(id -un) may not use /dev/kvm (fix: sudo usermod -aG kvm $(id -un))"
   else echo "no /dev/kvm: tests run under TCG, plain emulation: slower, same results"
   fi
 }
-accel_ok() {   # the Makefile's cached choice, which holds while /dev/kvm does
+accel_ok() {   # the Makefile's choice, from timed probe boots (tools/probe-accel.py)
   [ -f build/accel ] || { echo "not made yet (the first make qemu makes it)"; return; }
-  read -r accel model <build/accel
-  echo "$accel $model"
+  read -r accel model times <build/accel
+  echo "$accel chosen; probe boot times: $times; CPU model $model"
   [ "$accel" = tcg ] || { [ "$accel" = kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 }
 ports_ok() {
@@ -150,7 +150,7 @@ checks() {
       "bwrap runs a sandbox" bwrap --ro-bind / / true
   need "" clang clang_info
   need "" KVM kvm_info
-  need "fix: rm build/accel (the next make qemu tries KVM again)" build/accel accel_ok
+  need "fix: rm build/accel (the next make qemu probes again)" "accelerator (build/accel)" accel_ok
   need "fix: check the loopback interface (ip link set lo up)" "free TCP ports on 127.0.0.1" ports_ok
 }
 
