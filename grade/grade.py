@@ -3,7 +3,7 @@
 
     grade.py [--lab N] [--test NAME] [--seed N] [-v] [-j JOBS] [--json FILE] [--tree DIR]
 #if INSTRUCTOR
-    grade.py --batch DIR --out DIR [--lab N] [-j JOBS]
+    grade.py --batch DIR --out DIR [--lab N] [-j JOBS] [--only-lab]
 #endif
 
 Grades lab N and every earlier lab (N defaults to the tree's own lab, from
@@ -25,6 +25,8 @@ the line "N passed, N failed". The exit status is 0 if every test passed,
                 instructors' tree); write OUT/NAME.json, OUT/summary.csv
   --hang-after S  a kernel that prints no line in S seconds hangs at boot:
                 the tree's remaining tests fail at once (batch grading)
+  --only-lab    lab N's own tests, not the earlier labs' (make test's
+                adversarial batches: the handout check covers those)
 #endif
 
 Environment: ACCEL=kvm|tcg as for make; GRADE_TIMEOUT_SCALE=k multiplies
@@ -102,14 +104,14 @@ def summary_line(r):
 
 
 def grade_tree(tree_dir, lab, name, verbose, jobs, json_path, quiet=False, seed=None,
-               hang_after=None):
+               hang_after=None, only_lab=False):
     """Grade one tree; the list of Results. Prints as it goes unless quiet."""
     start = time.monotonic()
     tree = gradelib.Tree(tree_dir)
     tree.hang_after = hang_after
     if lab is None:
         lab = tree_lab(tree)
-    tests = load_tests(lab)
+    tests = [t for t in load_tests(lab) if t.lab == lab or not only_lab]
     if name:
         tests = select(tests, name)
     tree.prepare()
@@ -139,7 +141,7 @@ def tally(results):
 
 
 #if INSTRUCTOR
-def batch(folder, out, lab, jobs):
+def batch(folder, out, lab, jobs, only_lab):
     """Grade a folder of submissions: instructor/batch.py does it."""
     if lab is None:
         raise GradeError("--batch needs --lab N (which lab the submissions are)")
@@ -149,7 +151,7 @@ def batch(folder, out, lab, jobs):
     spec = importlib.util.spec_from_file_location("batch", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.grade_batch(folder, out, lab, jobs)
+    return module.grade_batch(folder, out, lab, jobs, only_lab)
 
 
 #endif
@@ -166,6 +168,7 @@ def parse_args(argv):
     p.add_argument("--batch", metavar="DIR")
     p.add_argument("--out", metavar="DIR")
     p.add_argument("--hang-after", type=float)
+    p.add_argument("--only-lab", action="store_true")
 #endif
     args = p.parse_args(argv)
     if args.lab is not None and not 1 <= args.lab <= 8:
@@ -187,14 +190,14 @@ def grade_as_told(args):
     """Grade what the options say; (tests passed, tests failed)."""
 #if INSTRUCTOR
     if args.batch:
-        return batch(args.batch, args.out, args.lab, args.jobs)
+        return batch(args.batch, args.out, args.lab, args.jobs, args.only_lab)
 #endif
-    hang_after = None
+    hang_after, only_lab = None, False
 #if INSTRUCTOR
-    hang_after = args.hang_after
+    hang_after, only_lab = args.hang_after, args.only_lab
 #endif
     results = grade_tree(args.tree, args.lab, args.test, args.verbose, args.jobs, args.json,
-                         seed=args.seed, hang_after=hang_after)
+                         seed=args.seed, hang_after=hang_after, only_lab=only_lab)
     print(f"score: {sum(r.score for r in results)}/{sum(r.test.points for r in results)}")
     return tally(results)
 

@@ -12,11 +12,19 @@ submission:
      of its name anywhere in the submission (a flat upload). Every other
      file that differs from the handout is ignored and listed in the report:
      the Makefile, GDB setup, helpers, tests and build/ are the handout's.
-  2. Build from clean with that Makefile, then grade with the instructors'
-     grade/ (tests, gradelib), in a sandbox (below), within BUILD_CAP and
-     SUBMISSION_CAP seconds. A build that fails scores 0, with its first
-     error in the report.
-  3. Report in Gradescope's format: every test of labs 1..N, even when the
+  2. Build with that Makefile, then grade with the instructors' grade/
+     (tests, gradelib), in a sandbox (below), within BUILD_CAP and
+     SUBMISSION_CAP seconds. A batch builds the pristine handout once, and
+     each submission's tree starts from that build/ (never the student's):
+     make rebuilds what the student files change. A build that fails
+     scores 0, with its first error in the report.
+  3. A kernel that prints no line within the batch's hang deadline hangs
+     at boot, and the rest of that submission's tests fail at once: a
+     hanging submission costs seconds. The deadline is measured on this
+     host first, by booting the handout's kernel (its banner comes before
+     any lab code) as many times at once as tests run side by side:
+     HANG_FACTOR times the slowest first line, and at least HANG_FLOOR s.
+  4. Report in Gradescope's format: every test of labs 1..N, even when the
      build failed or time ran out, so max_score is always right.
 
 The sandbox: bubblewrap, run as an unprivileged user (nobody, when we are
@@ -50,6 +58,8 @@ from gradelib import GradeError, Result, FAIL, PASS  # noqa: E402
 FILE_CAP = 1 << 20          # bytes of one student file
 BUILD_CAP = 300             # seconds for a build from clean
 SUBMISSION_CAP = 900        # seconds for one submission, build included
+HANG_FACTOR = 10            # the hang deadline: this many times the measured first line,
+HANG_FLOOR = 10             # and at least this many seconds
 NOBODY = 65534
 SKIP = {"build", ".git", "__pycache__", ".gdbinit", ".gdbport"}
 SYSTEM = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -197,9 +207,8 @@ def run_sandboxed(argv, work, cwd, grader, timeout):
                         [work], cwd)
     env = {"PATH": SYSTEM, "HOME": "/tmp", "LANG": "C.UTF-8"}
     env.update({k: os.environ[k] for k in ("ACCEL", "GRADE_TIMEOUT_SCALE") if k in os.environ})
-    p = subprocess.Popen(prefix + argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+    p = gradelib.spawn(prefix + argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         out, _ = p.communicate(timeout=max(timeout, 1))
         return p.returncode, out.decode(errors="replace"), False
@@ -207,6 +216,8 @@ def run_sandboxed(argv, work, cwd, grader, timeout):
         os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
         return p.returncode, out.decode(errors="replace"), True
+    finally:
+        gradelib.reap(p)
 
 
 ## Grading one submission ####################################################
@@ -217,12 +228,14 @@ def not_graded(tests, why, seconds):
         [Result(t, FAIL, f"not run: {why}", None, 0.0) for t in tests], seconds)
 
 
-def grade_one(handout, grader, lab, sub, work, jobs):
+def grade_one(handout, grader, lab, sub, work, jobs, hang_after=None, only_lab=False):
     """Grade the submission in folder sub, as lab lab, with the pristine
-    handout (a folder) and the grader's grade/ and tools/ (under the folder
-    grader), working in the empty folder work. Gradescope's report, a dict."""
+    handout (a folder, perhaps built) and the grader's grade/ and tools/
+    (under the folder grader), working in the empty folder work.
+    hang_after: the hang deadline (see above); only_lab: lab's own tests,
+    not the earlier labs'. Gradescope's report, a dict."""
     start = time.monotonic()
-    tests = grade_module().load_tests(lab)
+    tests = [t for t in grade_module().load_tests(lab) if t.lab == lab or not only_lab]
     manifest = gradelib.Manifest(handout)
     tree = os.path.join(work, "tree")
     shutil.copytree(handout, tree, symlinks=True)
@@ -242,9 +255,12 @@ def grade_one(handout, grader, lab, sub, work, jobs):
         notes.append(why + "\n" + gradelib.tail(out, 15))
     else:
         left = SUBMISSION_CAP - (time.monotonic() - start)
+        options = (["--hang-after", f"{hang_after:.1f}"] if hang_after else []) + \
+            (["--only-lab"] if only_lab else [])
         status, out, late = run_sandboxed(
             ["python3", os.path.join(grader, "grade", "grade.py"), "--tree", tree,
-             "--lab", str(lab), "-j", str(jobs), "--json", result], work, tree, grader, left)
+             "--lab", str(lab), "-j", str(jobs), "--json", result, *options],
+            work, tree, grader, left)
         try:
             with open(result) as f:
                 report = json.load(f)
@@ -279,10 +295,31 @@ def write_csv(path, rows):
     os.replace(tmp, path)
 
 
-def grade_batch(folder, out, lab, jobs):
+def hang_deadline(tree, jobs):
+    """The batch's hang deadline: boot tree's kernel jobs times at once and
+    time each one's first line (see the top of this file)."""
+    t = gradelib.Tree(tree)
+    t.prepare()
+    ctx = gradelib.Context(t, gradelib.Test(0, 0, "hang_deadline", False, (), None))
+    try:
+        qemus = [ctx.boot() for _ in range(jobs)]
+        slowest = 0.0
+        for q in qemus:
+            q.expect(r"\S.*\n")
+            slowest = max(slowest, time.monotonic() - q.started)
+    except gradelib.Fail as e:
+        raise GradeError(f"the handout's kernel does not boot here: {e}")
+    finally:
+        ctx.cleanup()
+        t.cleanup()
+    return max(HANG_FLOOR, HANG_FACTOR * slowest)
+
+
+def grade_batch(folder, out, lab, jobs, only_lab=False):
     """Grade every subdirectory of folder as a submission of lab lab; write
     OUT/NAME.json, OUT/summary.csv (after each submission) and
-    OUT/failures.csv (which tests fail most). (tests passed, failed)."""
+    OUT/failures.csv (which tests fail most). (tests passed, failed).
+    only_lab: each submission gets lab's own tests only."""
     if not os.path.isdir(folder):
         raise GradeError(f"--batch {folder}: not a directory")
     subs = sorted(d for d in os.listdir(folder)
@@ -292,7 +329,7 @@ def grade_batch(folder, out, lab, jobs):
     if os.path.lexists(out) and not os.path.isdir(out):
         raise GradeError(f"--out {out}: exists and is not a directory")
     import handout as handout_py                    # the instructors' tree only
-    tests = grade_module().load_tests(lab)
+    tests = [t for t in grade_module().load_tests(lab) if t.lab == lab or not only_lab]
     os.makedirs(out, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="kestrel-batch-")
     os.chmod(scratch, 0o711)        # nobody may pass through to its own folder
@@ -302,6 +339,13 @@ def grade_batch(folder, out, lab, jobs):
     try:
         pristine = os.path.join(scratch, "handout")
         handout_py.make_handout(TOP, lab, pristine, False)
+        r = subprocess.run(["make", "-s", "all"], cwd=pristine, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise GradeError("the handout does not build: " + gradelib.first_error(r.stdout + r.stderr))
+        hang_after = hang_deadline(pristine, jobs)
+        print(f"batch: a kernel silent for {hang_after:.0f} s hangs at boot (measured here)",
+              flush=True)
         # The grader runs from a copy that nobody can read wherever the
         # instructors' tree is (a home folder, say), and that holds no solution.
         grader = os.path.join(scratch, "grader")
@@ -316,7 +360,8 @@ def grade_batch(folder, out, lab, jobs):
             os.mkdir(work)
             t0 = time.monotonic()
             try:
-                report = grade_one(pristine, grader, lab, os.path.join(folder, name), work, jobs)
+                report = grade_one(pristine, grader, lab, os.path.join(folder, name), work, jobs,
+                                   hang_after, only_lab)
             except Exception as e:          # one bad submission never stops the batch
                 report = not_graded(tests, f"grader error: {e}", time.monotonic() - t0)
             finally:

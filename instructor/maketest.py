@@ -16,9 +16,19 @@ one line per check, then prints `N passed, N failed` as its last line:
        - fails every scored test of lab N: a scored test that passes on the
          stubs is not testing the student's work;
   5. for each lab with cheats (instructor/cheats.py), its adversarial
-     submissions, graded in one batch as an instructor would: each gets the
-     score it deserves test by test, nothing is written outside them, and
-     the batch ends in bounded time.
+     submissions, graded in one batch as an instructor would, on the lab's
+     own tests (step 4 proves the earlier labs' tests pass on the handout,
+     and the lab 1 batch grades every lab it has): each gets the score it
+     deserves test by test, nothing is written outside them, and the batch
+     ends in bounded time;
+  6. the grader on a bad host, with a stand-in QEMU (instructor/fakeqemu.py)
+     that plays a nested KVM: the probe keeps TCG when KVM stops the machine
+     or is slower, and KVM when it is faster; a grade and make qemu under
+     the stopping KVM end at once with QEMU's message; a seed's rerun asks
+     the kernel the same; a killed make grade leaves no QEMU behind.
+
+Independent parts run side by side, two at a time (CI has two cores); each
+part's time is printed as a note. The instructors' README gives the budget.
 
 Child processes get a clean environment for make (no MAKEFLAGS, LAB or SOL
 from the instructors' make), but keep ACCEL, so `make test ACCEL=tcg` tests
@@ -31,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,20 +54,26 @@ GRADE = os.path.join(TOP, "grade")
 
 
 class Tally:
+    """The checks of one part: counted, and their lines kept until the part
+    ends (parts run side by side; their lines must not mix)."""
+
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.lines = []
 
     def check(self, ok, what, detail=""):
         if ok:
             self.passed += 1
-            print(f"ok    {what}", flush=True)
+            self.lines.append(f"ok    {what}")
         else:
             self.failed += 1
-            print(f"FAIL  {what}", flush=True)
-            for line in detail.rstrip().splitlines()[-30:]:
-                print(f"      {line}")
+            self.lines.append(f"FAIL  {what}")
+            self.lines += [f"      {line}" for line in detail.rstrip().splitlines()[-30:]]
         return ok
+
+    def note(self, text):
+        self.lines.append(f"note  {text}")
 
 
 def child_env():
@@ -244,11 +261,11 @@ def adversarial(tally, lab, work):
     out = os.path.join(base, "out")
     start = time.monotonic()
     rc, text = run([sys.executable, os.path.join(GRADE, "grade.py"), "--batch",
-                    os.path.join(base, "subs"), "--out", out, "--lab", str(lab)])
+                    os.path.join(base, "subs"), "--out", out, "--lab", str(lab), "--only-lab"])
     seconds = time.monotonic() - start
     tally.check(rc in (0, 1) and re.search(r"^\d+ passed, \d+ failed$", text.strip().splitlines()[-1]),
                 f"lab {lab}: the batch of {len(subs)} adversarial submissions ran", text)
-    print(f"note  lab {lab}: the batch of {len(subs)} took {seconds:.0f} s")
+    tally.note(f"lab {lab}: the batch of {len(subs)} took {seconds:.0f} s")
     reports = {}
     for cheat in subs:
         try:
@@ -282,26 +299,163 @@ def adversarial(tally, lab, work):
                 "\n".join(str(w) for w in sorted(os.walk(kit.outside))))
 
 
+FAKE_QEMU = os.path.join(HERE, "fakeqemu.py")
+
+
+def fake_make(mode, *args, timeout=300):
+    """make in the instructors' tree with build-fake/ and the stand-in QEMU
+    playing a KVM host of kind mode; (status, output)."""
+    env = dict(child_env(), FAKE_KVM=mode)
+    r = subprocess.run(["make", "-s", "B=build-fake", f"QEMU={FAKE_QEMU}", *args], cwd=TOP,
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def marked_processes(mark, word):
+    """pids of the processes whose environment holds mark and whose command
+    line holds word."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if word.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def wait_for(what, seconds):
+    """Poll what() until it is true or seconds pass; its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = what()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def kill_grade(tally, how):
+    """Start make grade, kill it (how: "SIGTERM to make's process group", as
+    timeout(1) does, or "SIGKILL to grade.py") once a QEMU runs, and find
+    no QEMU of it left."""
+    mark = f"KESTREL_KILL_TEST={os.getpid()}-{how.split()[0]}"
+    env = dict(child_env(), KESTREL_KILL_TEST=mark.split("=")[1])
+    make = subprocess.Popen(["make", "-s", "grade"], cwd=TOP, env=env, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        up = wait_for(lambda: marked_processes(mark, "qemu-system"), 120)
+        if how.startswith("SIGTERM"):
+            os.killpg(make.pid, signal.SIGTERM)
+        else:
+            for pid in marked_processes(mark, "grade.py"):
+                os.kill(pid, signal.SIGKILL)
+        make.wait(timeout=60)
+        left = not wait_for(lambda: not marked_processes(mark, "qemu-system"), 10)
+        tally.check(up and not left, f"make grade killed by {how} leaves no QEMU running",
+                    f"QEMU seen running: {bool(up)}; left: {marked_processes(mark, 'qemu-system')}")
+    finally:
+        for pid in marked_processes(mark, ""):
+            os.kill(pid, signal.SIGKILL)
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+
+
+def bad_host(tally, work):
+    """The grader on hosts where KVM exists but must not be trusted."""
+    fake = os.path.join(TOP, "build-fake")
+    shutil.rmtree(fake, ignore_errors=True)
+    shutil.copytree(os.path.join(TOP, "build"), fake, symlinks=True)
+    for mode, want, why in (("fail", "tcg", "emulation failure"), ("slow", "tcg", "took"),
+                            ("fast", "kvm", "")):
+        os.unlink(os.path.join(fake, "accel")) if os.path.exists(os.path.join(fake, "accel")) else None
+        rc, out = fake_make(mode, "build-fake/accel")
+        try:
+            with open(os.path.join(fake, "accel")) as f:
+                line = f.read().strip()
+        except OSError:
+            line = ""
+        tally.check(rc == 0 and line.split()[:1] == [want] and why in out
+                    and re.search(r"tcg=\S+ kvm=\S+", line)
+                    and not re.search(r"\+(\w+).*-\1\b", line),
+                    f"the probe keeps {want.upper()} on a host whose KVM is {mode}"
+                    + (f" (and says why: {why})" if why else ""), f"{out}\nbuild/accel: {line}")
+    rc, out = fake_make("fail", "ACCEL=kvm", "grade", "TEST=hello")
+    tally.check(rc != 0 and "QEMU stopped the machine" in out and "emulation failure" in out
+                and re.search(r"rerun: make grade TEST=hello SEED=\d+", out),
+                "a test under a KVM that stops the machine fails at once, with QEMU's message "
+                "and the rerun command", out)
+    rc, out = fake_make("fail", "ACCEL=kvm", "qemu", "INIT=hello", timeout=120)
+    tally.check(rc != 0 and "QEMU stopped the machine" in out and "emulation failure" in out,
+                "make qemu under a KVM that stops the machine ends at once, with QEMU's message",
+                out)
+    shutil.rmtree(fake, ignore_errors=True)
+    # A seed's rerun asks the kernel the same (the kernel prints its command line).
+    lines = []
+    for seed in (777, 777, 778):
+        rc, out = run([sys.executable, os.path.join(GRADE, "grade.py"), "--test",
+                       "pagefault_notpresent", "--seed", str(seed), "-v"])
+        lines.append(re.findall(r"^\s*cmdline: .*$", out, re.M))
+    tally.check(lines[0] and lines[0] == lines[1] and lines[0] != lines[2],
+                "a test rerun with SEED=n boots the kernel with the same command lines, "
+                "another seed with others", "\n".join(map(str, lines)))
+    for how in ("SIGTERM to make's process group", "SIGKILL to grade.py"):
+        kill_grade(tally, how)
+
+
+def run_parts(parts, workers=2):
+    """Run parts (name, function of a Tally) side by side; print each one's
+    lines when it ends, then its time. The total (passed, failed)."""
+    import concurrent.futures
+
+    def one(part):
+        name, func = part
+        tally, start = Tally(), time.monotonic()
+        try:
+            func(tally)
+        except Exception as e:          # one broken part never hides the others
+            import traceback
+            tally.check(False, f"{name} ran to its end", traceback.format_exc())
+        tally.note(f"part '{name}' took {time.monotonic() - start:.0f} s")
+        return tally
+
+    passed = failed = 0
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(one, p) for p in parts]):
+            tally = future.result()
+            print("\n".join(tally.lines), flush=True)
+            passed += tally.passed
+            failed += tally.failed
+    return passed, failed
+
+
 def main():
     start = time.time()
-    tally = Tally()
     labs = sorted(int(re.search(r"lab(\d+)\.py$", p).group(1))
                   for p in glob.glob(os.path.join(GRADE, "lab[0-9]*.py")))
-    unit_tests(tally)
     work = tempfile.mkdtemp(prefix="kestrel-test-")
+    os.chmod(work, 0o755)
+    # Longest first, so that two workers end together.
+    parts = [(f"lab {lab} adversarial batch", lambda t, lab=lab: adversarial(t, lab, work))
+             for lab in reversed(labs)]
+    parts += [("solution", lambda t: solution(t, labs, work)),
+              ("a bad host", lambda t: bad_host(t, work))]
+    parts += [(f"lab {lab} handout", lambda t, lab=lab: handout(t, lab, work)) for lab in labs]
+    parts += [("unit tests, builds, bad input",
+               lambda t: (unit_tests(t), build_checks(t, work), bad_input(t, work)))]
     try:
-        build_checks(tally, work)
-        bad_input(tally, work)
-        solution(tally, labs, work)
-        for lab in labs:
-            handout(tally, lab, work)
-        for lab in labs:
-            adversarial(tally, lab, work)
+        passed, failed = run_parts(parts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"make test: {time.time() - start:.0f} s")
-    print(f"{tally.passed} passed, {tally.failed} failed")
-    return 0 if tally.failed == 0 else 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ def boot(argv, accel, limit):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=limit)
     except subprocess.TimeoutExpired as e:
         out = (e.output or b"").decode(errors="replace")
-        stop = re.search(r"KVM internal error.*|emulation failure.*", out)
-        return limit, out, stop.group(0) if stop else f"no power-off in {limit:.0f} s"
+        stop = re.findall(r"KVM internal error.*|emulation failure", out)
+        return limit, out, ("QEMU stopped the machine: " + ", ".join(stop) if stop
+                            else f"no power-off in {limit:.0f} s")
     seconds = time.monotonic() - start
     out = p.stdout.decode(errors="replace")
     if "selftest: probe ok" in out and p.returncode == 1:
