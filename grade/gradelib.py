@@ -17,10 +17,10 @@ Rules the grader keeps:
     as a wrong answer), with what the kernel printed until then.
   - Timeouts are generous and scale with the accelerator: TCG emulates the
     CPU and is slower than KVM. GRADE_TIMEOUT_SCALE=k multiplies them all.
-  - Slow is not hung: each test stands on its own timeouts. Only batch
-    grading (--hang-after S, which instructor/batch.py measures on the host)
-    calls a kernel that prints no line in S seconds hung at boot, and then
-    fails the rest of that submission at once. A QEMU's output is kept up
+  - Slow is not hung: each test stands on its own timeouts. Only a grade
+    given a hang deadline (batch grading measures one on its host) calls a
+    kernel that prints no line in time hung at boot, and then fails the
+    rest of that tree's tests at once. A QEMU's output is kept up
     to OUTPUT_CAP bytes; a kernel that prints without end fails there.
   - QEMU's own voice is heard: a QEMU that reports an internal error (KVM's
     "emulation failure") ends the test at once, and every report carries
@@ -148,18 +148,22 @@ _children_lock = threading.Lock()
 PR_SET_PDEATHSIG = 1            # prctl(2): a signal for the child when its parent dies
 
 
+try:                            # looked up here: the child, between fork and exec, only calls it
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None               # not Linux: kill_children() is the only guard
+
+
 def _die_with_parent():
     """In the child, before exec: SIGKILL when the grader dies, however it dies."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass                    # not Linux: kill_children() is the only guard
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def spawn(argv, **kwargs):
     """Popen(argv) in a process group of its own that dies with the grader;
     kill_children() ends it too."""
-    p = subprocess.Popen(argv, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
+    p = subprocess.Popen(argv, start_new_session=True,
+                         preexec_fn=_die_with_parent if _prctl else None, **kwargs)
     with _children_lock:
         _children.add(p)
     return p
