@@ -16,7 +16,7 @@
 # Variables (make qemu CPUS=4 MEM=256M ...):
 #   CPUS    virtual CPUs (1..64, default 2)
 #   MEM     memory size as QEMU takes it (default 128M)
-#   ACCEL   kvm or tcg; by default kvm if a test boot under KVM works here
+#   ACCEL   kvm or tcg; by default kvm if its timed probe boot passes and beats TCG
 #   CPU_MODEL  QEMU's -cpu (default qemu64,+smep,+smap,+pdpe1gb)
 #   KARGS   kernel command line, e.g. KARGS="test=backtrace"
 #if LAB >= 4
