@@ -343,8 +343,9 @@ def kill_grade(tally, how):
     """Start make grade, kill it (how: "SIGTERM to make's process group", as
     timeout(1) does, or "SIGKILL to grade.py") once a QEMU runs, and find
     no QEMU of it left."""
-    mark = f"KESTREL_KILL_TEST={os.getpid()}-{how.split()[0]}"
-    env = dict(child_env(), KESTREL_KILL_TEST=mark.split("=")[1])
+    value = f"{os.getpid()}-{how.split()[0]}"
+    mark = f"KESTREL_KILL_TEST={value}"
+    env = dict(child_env(), KESTREL_KILL_TEST=value)
     make = subprocess.Popen(["make", "-s", "grade"], cwd=TOP, env=env, start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -374,7 +375,8 @@ def bad_host(tally, work):
     shutil.copytree(os.path.join(TOP, "build"), fake, symlinks=True)
     for mode, want, why in (("fail", "tcg", "emulation failure"), ("slow", "tcg", "took"),
                             ("fast", "kvm", "")):
-        os.unlink(os.path.join(fake, "accel")) if os.path.exists(os.path.join(fake, "accel")) else None
+        if os.path.exists(os.path.join(fake, "accel")):
+            os.unlink(os.path.join(fake, "accel"))
         rc, out = fake_make(mode, "build-fake/accel")
         try:
             with open(os.path.join(fake, "accel")) as f:

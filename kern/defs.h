@@ -174,10 +174,10 @@ struct selftest {
 void          selftest_run(const char *name);
 extern int    selftest_running; // a self-test runs: its end (or a panic) powers off
 uint64        selftest_seed(void);
+uint64        seed_next(uint64 *x);
 
 // main.c
 void          poweroff(int status) __attribute__((noreturn));
-uint64        seed_next(uint64 *x);
 
 // string.c
 void         *memset(void *dst, int c, size_t n);
