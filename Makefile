@@ -113,7 +113,7 @@ endif
 ## Compiling #################################################################
 
 WARN := -Wall -Werror
-KCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -DSOL=$(SOL) \
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -DSOL=$(SOL) -Ikern \
 	-m64 -ffreestanding -nostdinc -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls \
@@ -129,10 +129,11 @@ BOOTCFLAGS := -std=gnu11 -Os -g $(WARN) -MD -m32 -march=i686 -ffreestanding \
 
 HOSTCFLAGS := -std=gnu11 -O2 $(WARN) -MD
 
-# The kernel's sources: every kern/*.c and kern/*.S but those that
-# labs/manifest says arrive with a lab after LAB. entry.S comes first.
+# The kernel's sources: every kern/*.c and kern/*.S, and the self-tests in
+# kern/test/, but those that labs/manifest says arrive with a lab after
+# LAB. entry.S comes first.
 LATER := $(shell awk -v lab=$(LAB) '$$1 == "new" && $$2 > lab { for (i = 3; i <= NF; i++) print $$i }' labs/manifest)
-KSRCS := kern/entry.S $(filter-out kern/entry.S $(LATER),$(sort $(wildcard kern/*.c kern/*.S)))
+KSRCS := kern/entry.S $(filter-out kern/entry.S $(LATER),$(sort $(wildcard kern/*.c kern/*.S kern/test/*.c)))
 KOBJS := $(patsubst %,$(B)/%.o,$(basename $(KSRCS)))
 #if LAB >= 4
 ifeq ($(filter 1 2 3,$(LAB)),)
@@ -178,18 +179,18 @@ $(B)/bootblock: $(BOOTOBJS) $(B)/kern/boot/boot.ld
 	$(Q)$(OBJCOPY) -O binary $@.elf $@
 
 # The kernel is linked twice. The first link has an empty symbol table;
-# nm lists its functions, kern/ksyms.awk turns the list into ksyms.S, and
+# nm lists its functions, tools/ksyms.awk turns the list into ksyms.S, and
 # the second link embeds that table for backtrace() (build/ksyms.S is
 # kept, to be read). The table sits after
 # all code (kernel.ld), so no function moves between the links: the check
 # below compares the two links' code symbols to prove it. Temporary files
 # carry the shell's PID ($$$$), so two builds at once cannot trip each other.
-$(B)/kernel: $(KOBJS) $(B)/kernel.ld kern/ksyms.awk
+$(B)/kernel: $(KOBJS) $(B)/kernel.ld tools/ksyms.awk
 	$(call say,LD,$@)set -e; t=$@.$$$$; \
-	awk -f kern/ksyms.awk </dev/null >$$t.ksyms0.S; \
+	awk -f tools/ksyms.awk </dev/null >$$t.ksyms0.S; \
 	$(CC) $(KCFLAGS) -MF /dev/null -c -o $$t.ksyms0.o $$t.ksyms0.S; \
 	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $$t.pass1 $(KOBJS) $$t.ksyms0.o; \
-	$(NM) -n $$t.pass1 | awk -f kern/ksyms.awk >$$t.ksyms.S; \
+	$(NM) -n $$t.pass1 | awk -f tools/ksyms.awk >$$t.ksyms.S; \
 	$(CC) $(KCFLAGS) -MF /dev/null -c -o $$t.ksyms.o $$t.ksyms.S; \
 	$(LD) $(KLDFLAGS) -T $(B)/kernel.ld -o $$t $(KOBJS) $$t.ksyms.o; \
 	$(NM) -n $$t.pass1 | grep ' [tT] ' >$$t.syms1; $(NM) -n $$t | grep ' [tT] ' >$$t.syms2; \

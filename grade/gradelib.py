@@ -834,13 +834,13 @@ def write_json(path, report):
 
 ## Seeds ########################################################################
 # What a test asks the kernel to do varies from a seed the grader picks; the
-# self-tests draw from it with kern/selftest.c's seed_next(), mirrored here.
+# self-tests draw from it with kern/test/selftest.c's seed_next(), mirrored here.
 
 MASK64 = (1 << 64) - 1
 
 
 def lcg(x):
-    """kern/selftest.c's seed_next() step: x * A + C, modulo 2^64."""
+    """kern/test/selftest.c's seed_next() step: x * A + C, modulo 2^64."""
     return (x * 6364136223846793005 + 1442695040888963407) & MASK64
 
 

@@ -3,7 +3,7 @@
 # in the boot sector.
 #
 # Each test boots the real kernel in QEMU (a self-test chosen with the
-# kernel command line, see kern/selftest.c) and checks what it printed.
+# kernel command line, see kern/test/selftest.c) and checks what it printed.
 # What a test does varies with a seed the grader picks (printed with any
 # failure, so that `make qemu KARGS="test=NAME seed=N"` shows the same
 # run). Every frame of a backtrace is checked against the kernel binary
@@ -272,7 +272,7 @@ def ksym_lookup(t):
 
 
 def backtrace_chain(seed):
-    """The functions kern/selftest.c's bt_test calls for seed, outermost first."""
+    """The functions kern/test/selftest.c's bt_test calls for seed, outermost first."""
     draws = seed_draws(seed)
     levels = 2 + next(draws) % 7
     return [f"bt_{'abcdef'[next(draws) % 6]}" for _ in range(levels)]
@@ -292,7 +292,7 @@ def backtrace(t):
     chain = " -> ".join(["main", "selftest_run", "bt_test"] + backtrace_chain(seed) + ["panic"])
     t.check(f"\nbt_test: {chain}\n" in q.output,
             f"the kernel's bt_test should run the chain {chain} for seed={seed} "
-            "(has kern/selftest.c changed?)")
+            "(has kern/test/selftest.c changed?)")
     check_backtrace(t, after(q.output, "panic: selftest: backtrace"),
                     backtrace_expected(seed), "panic", None,
                     f"the backtrace of test=backtrace seed={seed}")

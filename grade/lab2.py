@@ -2,7 +2,7 @@
 # page tables.
 #
 # Each test boots the real kernel in QEMU, most with a self-test of
-# kern/memtest.c (test=NAME seed=N), some with another memory size (MEM=),
+# kern/test/memtest.c (test=NAME seed=N), some with another memory size (MEM=),
 # and checks what it printed against what the grader works out itself:
 #   - the free-page count from the kernel's own printout of the BIOS's e820
 #     map, cleaned here as kern/memmap.c must clean it, less the kernel

@@ -1,7 +1,7 @@
 # Lab 3 tests: exceptions and their reports, the double fault on its IST
 # stack, NMIs, the timer, and a trap frame seen through GDB.
 #
-# Each test boots the real kernel with a self-test of kern/traptest.c
+# Each test boots the real kernel with a self-test of kern/test/traptest.c
 # (test=NAME seed=N) and reads the report that trap.c prints, field by
 # field, against what the grader works out itself:
 #   - the address the test touches, from the seed (the same sequence as

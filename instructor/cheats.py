@@ -122,9 +122,9 @@ print-qemu:
 
 
 def fake_gdbinit(k, d):
-    k.write(d, ".gdbinit.tmpl", "echo Breakpoint 1, bt_leaf () at kern/selftest.c:22\\n\n"
+    k.write(d, ".gdbinit.tmpl", "echo Breakpoint 1, bt_leaf () at kern/test/selftest.c:22\\n\n"
             "echo rip 0xffffffff80101000 0xffffffff80101000 <bt_leaf>\\n\n"
-            "echo #0  bt_leaf () at kern/selftest.c:22\\n\n"
+            "echo #0  bt_leaf () at kern/test/selftest.c:22\\n\n"
             "echo 0000:7c00  cli\\nreal mode\\n\nquit\n")
 
 
@@ -167,10 +167,10 @@ def endless_print(k, d):
 
 
 def selftest_changed(k, d):
-    text = k.read(d, "kern/selftest.c").replace(
+    text = k.read(d, "kern/test/selftest.c").replace(
         "printf_test(void)\n{\n",
         'printf_test(void)\n{\n  printf("printf: d [42] [-42] [0] [2147483647] [-2147483648]\\n");\n')
-    k.write(d, "kern/selftest.c", text)
+    k.write(d, "kern/test/selftest.c", text)
 
 
 def reads_solution(k, d):
@@ -271,8 +271,8 @@ CHEATS_2 = [
     # The direct map always in 1 GiB pages, whatever directmap=2m says.
     Cheat("always_1g", solve_but("kern/vm.c", "int use1g = f.page1g && !(opt && strcmp(opt, \"2m\") == 0);",
           "int use1g = f.page1g || !opt;"), fails("gdb_directmap_2m")),
-    Cheat("memtest_changed", lambda k, d: k.write(d, "kern/memtest.c", k.read(d, "kern/memtest.c")
-          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/memtest.c"]),
+    Cheat("memtest_changed", lambda k, d: k.write(d, "kern/test/memtest.c", k.read(d, "kern/test/memtest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/test/memtest.c"]),
 ]
 
 
@@ -295,8 +295,8 @@ CHEATS_3 = [
     # An NMI is fatal.
     Cheat("nmi_fatal", solve_but("kern/trap.c",
           "    mycpu()->nmis++;\n", '    panic("trap: NMI");\n'), fails("nmi")),
-    Cheat("traptest_changed", lambda k, d: k.write(d, "kern/traptest.c", k.read(d, "kern/traptest.c")
-          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/traptest.c"]),
+    Cheat("traptest_changed", lambda k, d: k.write(d, "kern/test/traptest.c", k.read(d, "kern/test/traptest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/test/traptest.c"]),
 ]
 
 
@@ -341,8 +341,8 @@ CHEATS_4 = [
     # stac/clac whether or not the CPU has SMAP: an invalid opcode there.
     Cheat("stac_always", solve_but("kern/uvm.c", "  if (smap)\n    stac();\n", "  stac();\n"),
           fails("nosmap")),
-    Cheat("proctest_changed", lambda k, d: k.write(d, "kern/proctest.c", k.read(d, "kern/proctest.c")
-          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/proctest.c"]),
+    Cheat("proctest_changed", lambda k, d: k.write(d, "kern/test/proctest.c", k.read(d, "kern/test/proctest.c")
+          + "\n// every test passes, says this file\n"), sanity, ignored=["kern/test/proctest.c"]),
     Cheat("fake_badptr", fake_badptr, sanity, ignored=["user/badptr.c"]),
 ]
 
@@ -357,7 +357,7 @@ CHEATS = {1: [
     Cheat("hardcoded_backtrace", hardcoded_backtrace, no_backtrace),
     Cheat("endless_loop", endless_loop, zero),
     Cheat("endless_print", endless_print, zero),
-    Cheat("selftest_changed", selftest_changed, sanity, ignored=["kern/selftest.c"]),
+    Cheat("selftest_changed", selftest_changed, sanity, ignored=["kern/test/selftest.c"]),
     Cheat("reads_solution", reads_solution, zero, check=solution_hidden),
     Cheat("build_fails", build_fails, nothing, check=build_error_shown),
     Cheat("symlink_to_solution", symlink_to_solution, sanity, check=symlink_refused),

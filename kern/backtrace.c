@@ -32,7 +32,7 @@
 // stacks (each process's kernel stack, the trap stacks).
 //
 // Names come from a symbol table that the build embeds in the kernel:
-// kern/ksyms.awk turns `nm -n` of a first link into ksyms[], sorted by
+// tools/ksyms.awk turns `nm -n` of a first link into ksyms[], sorted by
 // address, and the Makefile links the kernel again with it (see the
 // Makefile's "kernel" rule for why the addresses don't move).
 //

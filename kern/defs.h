@@ -161,13 +161,13 @@ void          vprintf(const char *fmt, va_list ap);
 void          panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void          halt_forever(void) __attribute__((noreturn));
 
-// selftest.c
+// test/selftest.c
 struct selftest {
   const char *name;
   void (*run)(void);
 };
 // Register fn as the self-test test=name (a bare identifier): an entry in
-// the .selftests section, which kernel.ld gathers (see selftest.c).
+// the .selftests section, which kernel.ld gathers (see test/selftest.c).
 #define SELFTEST(name, fn)                                              \
   static const struct selftest selftest_##name                          \
   __attribute__((used, section(".selftests"), aligned(8))) = { #name, fn }

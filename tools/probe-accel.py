@@ -7,7 +7,7 @@ keeps in build/accel:
     tools/probe-accel.py MODEL QEMU-COMMAND...
 
 QEMU-COMMAND boots the kernel's probe self-test (test=probe in
-kern/selftest.c: stac/clac where SMAP is on, timer interrupts, and from lab
+kern/test/selftest.c: stac/clac where SMAP is on, timer interrupts, and from lab
 4 a user process making a system call) with -cpu MODEL. A probe boot passes
 when the kernel says "selftest: probe ok" and powers QEMU off with status 0
 (QEMU's exit status 1). The probe boots under TCG, then under KVM, twice

@@ -2,7 +2,7 @@
 //
 // Each call must return -1 and leave the process alive: the kernel checks
 // every user pointer before it copies. The bad pointers (r1, r2, ... are
-// the kernel's LCG draws, seed_next as in kern/selftest.c, x = SEED, in
+// the kernel's LCG draws, seed_next as in kern/test/selftest.c, x = SEED, in
 // this order; the addresses are kern/memlayout.h's, copied below):
 //
 //   null       0

@@ -4,7 +4,7 @@
 // does not exist, for more than MAXARG arguments and for an argument of
 // MAXARGLEN bytes or more (MAXARGLEN counts the NUL). Then the seed picks
 // K = 1 + SEED % 6 words, each "w" and a number, word j's number being the
-// kernel's LCG draw j (seed_next, as in kern/selftest.c, from x = SEED) mod
+// kernel's LCG draw j (seed_next, as in kern/test/selftest.c, from x = SEED) mod
 // 100000; the program execs echo with them, which prints them on one line,
 // separated by spaces.
 //

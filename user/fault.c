@@ -5,7 +5,7 @@
 // parent waits (the kernel must report a killed process as status -1),
 // then forks and execs hello and waits for it, to show that programs still
 // run. Where a fault has a data address, it comes from the seed through
-// the kernel's LCG (seed_next as in kern/selftest.c, x = SEED, draw r =
+// the kernel's LCG (seed_next as in kern/test/selftest.c, x = SEED, draw r =
 // the first draw); the addresses come from kern/memlayout.h, copied below
 // because user programs cannot include it, so every one is printed.
 //

@@ -1,7 +1,7 @@
 // forkleak SEED: fork, work, exit and wait hundreds of times; nothing may leak.
 //
 // N = 200 + SEED % 200 children, one at a time. Before fork i (from 0) the
-// parent draws r_i with the kernel's LCG (seed_next as in kern/selftest.c,
+// parent draws r_i with the kernel's LCG (seed_next as in kern/test/selftest.c,
 // x = SEED), and child i grows its heap by 1 + r_i % 4 pages, writes each
 // page, and exits with status i % 7; every seventh child (i % 7 == 0)
 // instead execs nop, which exits 0, the same status. The parent checks

@@ -1,7 +1,7 @@
 // forktree SEED: build a tree of processes with fork, and reap it with wait.
 //
 // The seed chooses the tree's shape with the kernel's LCG (seed_next, as
-// in kern/selftest.c, so that the grader can work it out too): a fanout F
+// in kern/test/selftest.c, so that the grader can work it out too): a fanout F
 // of 2 or 3 and a depth D of 2 or 3. The root is at depth 0; every node
 // at a depth below D forks F children, each of which does the same one level
 // down. So the tree holds 1 + F + ... + F^D processes.

@@ -173,7 +173,7 @@ stat(const char *path, struct stat *st)
   return r;
 }
 
-// The kernel's LCG (kern/selftest.c's seed_next): advance *x, return the
+// The kernel's LCG (kern/test/selftest.c's seed_next): advance *x, return the
 // next draw. The graders mirror it, so a program's seeded choices are
 // known to them.
 uint64

@@ -12,7 +12,7 @@
 // A test registers itself where it is written, with SELFTEST(name, fn)
 // (defs.h): the macro puts a {name, fn} entry into the .selftests section,
 // which kernel.ld gathers between selftests_start and selftests_end. So a
-// later lab adds its tests in a file of its own (kern/memtest.c, say)
+// later lab adds its tests in a file of its own (kern/test/memtest.c, say)
 // without touching this one.
 //
 // The functions whose frames a test's backtrace must show are global and
