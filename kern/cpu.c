@@ -33,7 +33,22 @@
 // syscall/sysret need the GDT in the order mmu.h gives: syscall loads %cs
 // from MSR_STAR bits 47..32 and %ss from that + 8 (SEG_KCODE, SEG_KDATA);
 // sysret loads %cs from bits 63..48 + 16 and %ss from + 8 (SEG_UCODE32 +
-// 16 = SEG_UCODE, + 8 = SEG_UDATA), both with RPL 3.
+// 16 = SEG_UCODE, + 8 = SEG_UDATA), both with RPL 3. 64-bit sysret never
+// reads the descriptor at SEG_UCODE32 itself (it loads fixed values), so
+// that slot stays null: with no 32-bit code segment in the GDT (and no
+// LDT), user code cannot enter compatibility mode at all, where AMD CPUs
+// (TCG's qemu64 among them) would take `syscall` to MSR_CSTAR. A far
+// jump or return to SEG_UCODE32 is a general protection fault, and
+// MSR_CSTAR still points at an entry that kills the process, should one
+// get there anyway (trapasm.S).
+//
+// Interrupt state: push_off()/pop_off() turn interrupts off and back on
+// in pairs that nest, and every part of the kernel that needs them off
+// uses them (lab 5's spinlocks do). The first push_off remembers whether
+// interrupts were on; the last pop_off turns them on only if they were.
+// The count and the remembered state are per CPU, so a process that gives
+// up the CPU in the middle of a pair (sched() in proc.c) carries its own
+// state across the switch.
 
 #include "types.h"
 #include "param.h"
@@ -92,7 +107,7 @@ gdt_init(struct cpu *c)
   c->gdt[0] = 0;
   c->gdt[SEG_KCODE >> 3] = seg_desc(0, SEG_A_CODE, SEG_F_L);
   c->gdt[SEG_KDATA >> 3] = seg_desc(0, SEG_A_DATA, 0);
-  c->gdt[SEG_UCODE32 >> 3] = seg_desc(0xfffff, SEG_A_CODE | SEG_A_DPL3, SEG_F_DB | SEG_F_G);
+  c->gdt[SEG_UCODE32 >> 3] = 0;        // no 32-bit user code (see the top)
   c->gdt[SEG_UDATA >> 3] = seg_desc(0, SEG_A_DATA | SEG_A_DPL3, 0);
   c->gdt[SEG_UCODE >> 3] = seg_desc(0, SEG_A_CODE | SEG_A_DPL3, SEG_F_L);
   set_tss_desc(&c->gdt[SEG_TSS >> 3], &c->tss);
@@ -133,6 +148,38 @@ fpu_init(void)
   asm volatile("fninit");
 }
 
+// FXSAVE's image of the registers as FNINIT and a reset leave them: all
+// exceptions masked, round to nearest, full precision (the x87 control
+// word 0x37F; MXCSR 0x1F80), no values. The state every new program
+// starts from. (Intel SDM vol. 1, 10.5.1 gives the layout.)
+#define FXSAVE_FCW      0       // byte offset of the x87 control word
+#define FXSAVE_MXCSR    24      // byte offset of MXCSR
+#define FCW_DEFAULT     0x037F
+#define MXCSR_DEFAULT   0x1F80
+
+void
+fpu_default(uint8 *area)
+{
+  memset(area, 0, FPU_AREA_SIZE);
+  *(uint16 *)(area + FXSAVE_FCW) = FCW_DEFAULT;
+  *(uint32 *)(area + FXSAVE_MXCSR) = MXCSR_DEFAULT;
+}
+
+// Save this CPU's FPU/SSE registers into area (16-byte aligned), and load
+// them from it. The kernel itself never uses them (-mno-sse), so whatever
+// they hold belongs to the process that ran last.
+void
+fpu_save(uint8 *area)
+{
+  asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+void
+fpu_restore(uint8 *area)
+{
+  asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
 #endif
 // Set up the CPU this runs on as CPU id: GDT, TSS, %gs, syscall.
 void
@@ -148,6 +195,7 @@ cpu_init(int id)
   wrmsr(MSR_KERNEL_GS_BASE, 0);         // user mode's %gs base, until lab 4 says
   wrmsr(MSR_STAR, ((uint64)SEG_UCODE32 << 48) | ((uint64)SEG_KCODE << 32));
   wrmsr(MSR_LSTAR, (uint64)syscall_entry);
+  wrmsr(MSR_CSTAR, (uint64)syscall_compat);
   wrmsr(MSR_FMASK, SYSCALL_FMASK);
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 #if LAB >= 4
@@ -163,6 +211,58 @@ mycpu(void)
 
   asm volatile("movq %%gs:%c1, %0" : "=r"(c) : "i"(CPU_SELF));
   return c;
+}
+
+
+// Interrupts off, counting: each push_off needs a pop_off.
+void
+push_off(void)
+{
+  int on = (rflags() & FL_IF) != 0;
+
+  cli();
+  struct cpu *c = mycpu();      // after cli: no switch to another CPU now
+  if (c->noff == 0)
+    c->intena = on;
+  c->noff++;
+}
+
+// Undo one push_off; the last one turns interrupts back on if they were
+// on before the first.
+void
+pop_off(void)
+{
+  struct cpu *c = mycpu();
+
+  if (rflags() & FL_IF)
+    panic("pop_off: interrupts are on");
+  if (c->noff < 1)
+    panic("pop_off: no push_off to undo");
+  c->noff--;
+  if (c->noff == 0 && c->intena)
+    sti();
+}
+
+// Interrupts on, where the kernel is ready for them (a system call's
+// start, each pass of the scheduler, a CPU's setup): never inside a
+// push_off/pop_off pair.
+void
+intr_on(void)
+{
+  if (mycpu()->noff > 0)
+    panic("intr_on: inside push_off (depth %d)", mycpu()->noff);
+  sti();
+}
+
+// Wait, interrupts on, until an interrupt has come and been handled; off
+// again after. (sti lets one more instruction run before any interrupt,
+// so none can slip in between it and hlt and leave hlt waiting.)
+void
+wait_for_interrupt(void)
+{
+  if (mycpu()->noff > 0)
+    panic("wait_for_interrupt: inside push_off (depth %d)", mycpu()->noff);
+  asm volatile("sti; hlt; cli");
 }
 
 // Which IST stack (1..NIST) holds sp, on any CPU; 0 if none does. Sets

@@ -84,6 +84,13 @@ struct cpu;
 // cpu.c
 void          cpu_init(int id);
 struct cpu   *mycpu(void);
+void          push_off(void);
+void          pop_off(void);
+void          intr_on(void);
+void          wait_for_interrupt(void);
+void          fpu_default(uint8 *area);
+void          fpu_save(uint8 *area);
+void          fpu_restore(uint8 *area);
 int           iststack_of(uint64 sp, uint64 *lo, uint64 *hi);
 void          syscall(struct trapframe *tf);
 
@@ -92,18 +99,21 @@ extern volatile uint64 ticks;
 extern uint64 tsc_hz;
 extern uint64 lapic_hz;
 void          lapic_init(void);
+void          lapic_init_cpu(void);
 void          lapic_eoi(void);
 int           lapic_id(void);
 
 // trap.c
 extern uint64 trapcount[];
 void          trap_init(void);
+void          trap_init_cpu(int id);
 void          trap(struct trapframe *tf);
 void          trap_report(struct trapframe *tf);
 const char   *trap_name(uint64 v);
 
 // trapasm.S
 void          syscall_entry(void);
+void          syscall_compat(void);
 #endif
 
 #if LAB >= 4
@@ -122,6 +132,8 @@ int           exec(struct proc *p, const char *path, char **argv);
 const char   *elf_check(const uint8 *elf, uint64 size);
 
 // proc.c
+void          proc_init(void);
+int           kstack_of(uint64 sp, uint64 *lo, uint64 *hi);
 int           userinit(const char *opt);
 struct proc  *myproc(void);
 int           fork(void);

@@ -217,6 +217,9 @@ exec(struct proc *p, const char *path, char **argv)
   p->tf->cs = SEG_UCODE | DPL_USER;
   p->tf->ss = SEG_UDATA | DPL_USER;
   p->tf->rflags = FL_IF;
+  fpu_default(p->fpu);          // a new program: no MXCSR or x87 modes of the old one
+  if (myproc() == p)
+    fpu_restore(p->fpu);        // ... in the registers, which are live while p runs
   if (old) {
     if (myproc() == p)
       lcr3(PADDR(pml4));        // leave the old table before freeing it

@@ -23,8 +23,9 @@
 // time things). Then the timer is set to fire HZ times a second; each
 // interrupt adds one to ticks, and the boot line says the rate.
 //
-// Interface: lapic_init (after vm_init: it maps the page), lapic_eoi
-// after each LAPIC interrupt, lapic_id, ticks and tsc_hz.
+// Interface: lapic_init once per boot (after vm_init: it maps the page),
+// lapic_init_cpu on every CPU, lapic_eoi after each LAPIC interrupt,
+// lapic_id, ticks and tsc_hz.
 
 #include "types.h"
 #include "param.h"
@@ -127,7 +128,11 @@ calibrate(uint64 *timer, uint64 *tsc)
   outb(PIT_GATE_PORT, gate);
 }
 
-// Map the local APIC, enable it, calibrate its timer and start it at HZ.
+static uint32 timer_count;          // the timer's initial count: one tick (lapic_init)
+
+// Once per boot: silence the PICs, map the local APIC, and measure its
+// timer against the PIT. Every CPU's timer runs at the bus clock, so the
+// one calibration serves them all (lapic_init_cpu).
 void
 lapic_init(void)
 {
@@ -145,13 +150,22 @@ lapic_init(void)
   uint64 count = bus / HZ;
   if (count == 0)
     panic("lapic_init: the timer did not count while the PIT ran");
+  timer_count = count;
   lapic_hz = bus / count;
-  lapic_write(LAPIC_TDCR, LAPIC_DIV16);
-  lapic_write(LAPIC_TIMER, LAPIC_PERIODIC | T_TIMER);
-  lapic_write(LAPIC_TICR, count);
-  lapic_write(LAPIC_EOI, 0);
   printf("timer: %lu Hz (local APIC timer, %lu counts a tick, calibrated against the PIT); "
          "TSC %lu MHz\n", lapic_hz, count, tsc_hz / 1000000);
+}
+
+// On each CPU: enable its local APIC and start its timer at HZ, from
+// lapic_init's calibration.
+void
+lapic_init_cpu(void)
+{
+  lapic_write(LAPIC_SVR, LAPIC_SVR_ON | T_SPURIOUS);
+  lapic_write(LAPIC_TDCR, LAPIC_DIV16);
+  lapic_write(LAPIC_TIMER, LAPIC_PERIODIC | T_TIMER);
+  lapic_write(LAPIC_TICR, timer_count);
+  lapic_write(LAPIC_EOI, 0);
 }
 
 // Tell the local APIC that the interrupt being handled is done.

@@ -125,6 +125,7 @@
 #define PF_I            0x10        // an instruction fetch (with NX or SMEP on)
 
 // RFLAGS bits.
+#define FL_RSVD1        0x00000002  // reserved, always 1
 #define FL_TF           0x00000100  // trap flag: single step
 #define FL_IF           0x00000200  // interrupts enabled
 #define FL_DF           0x00000400  // direction flag (string instructions go down)
@@ -134,7 +135,7 @@
 // is the one syscall and sysret require (see cpu.c): kernel code, kernel
 // data; then user 32-bit code (never used; sysret's layout wants it), user
 // data, user 64-bit code. A TSS descriptor takes two slots.
-#define SEG_UCODE32     0x18        // user 32-bit code (a placeholder)
+#define SEG_UCODE32     0x18        // sysret's base selector: a null descriptor (cpu.c)
 #define SEG_UDATA       0x20        // user data
 #define SEG_UCODE       0x28        // user 64-bit code
 #define SEG_TSS         0x30        // this CPU's TSS (16 bytes: slots 6 and 7)
@@ -152,6 +153,7 @@
 #define MSR_APIC_BASE   0x0000001B  // the local APIC's physical address (bits 12..51)
 #define MSR_STAR        0xC0000081  // segment selectors of syscall (47:32) and sysret (63:48)
 #define MSR_LSTAR       0xC0000082  // syscall's 64-bit entry point
+#define MSR_CSTAR       0xC0000083  // syscall's entry from compatibility mode (AMD)
 #define MSR_FMASK       0xC0000084  // RFLAGS bits that syscall clears
 #define MSR_GS_BASE     0xC0000101  // %gs base now
 #define MSR_KERNEL_GS_BASE 0xC0000102  // %gs base that swapgs swaps in

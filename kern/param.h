@@ -29,6 +29,7 @@
 #define MAXARG          32      // most arguments exec passes
 #define MAXARGLEN       256     // longest argument or program name, with its NUL
 #define INITPID         1       // the first process: orphans become its children
+#define FPU_AREA_SIZE   1024    // bytes of each process's FPU/SSE save area (proc.h)
 #endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile

@@ -2,9 +2,12 @@
 // kill and the kills that user faults earn.
 //
 // procs[NPROC] holds every process; a slot is UNUSED until allocproc()
-// takes it. Each process has a kernel stack of its own, KSTACKSIZE bytes
-// at kstack_addr(slot) with an unmapped guard page below, mapped in the
-// kernel's half of every page table. Its top holds the trap frame: where
+// takes it. Each slot has a kernel stack of its own, KSTACKSIZE bytes at
+// kstack_addr(slot) with an unmapped guard page below, in the kernel's
+// half of every page table. proc_init maps all of them once, at boot, and
+// they stay: a mapping made or removed later would have to reach every
+// CPU's TLB (lab 5 has several), and stacks that never move need no such
+// shootdown. The top of a stack holds the trap frame: where
 // syscall_entry and the CPU (TSS.rsp[0], which the scheduler points at it)
 // save the user registers on every entry from user mode.
 //
@@ -14,6 +17,21 @@
 // process round robin, loads its page table and kernel stack, and
 // swtch()es to it; the process comes back with sched(), which swtch()es
 // to the scheduler. A timer interrupt in user mode only counts a tick.
+//
+// Interrupts and the switch: sched() runs swtch() inside push_off(), and
+// the scheduler runs it inside its own push_off(). Each side's pop_off()
+// after its swtch() undoes the other side's push_off(), so the count
+// stays right, and sched() carries the process's remembered interrupt
+// state (cpu.intena) across the switch: a process that gave up the CPU
+// with interrupts on (in a system call) gets them back on, whatever the
+// process that ran in between had. (A process that exits from a fault
+// arrives with them off; the next one must not inherit that.)
+//
+// FPU/SSE registers are process state too: a process's MXCSR and x87
+// control word (rounding, which exceptions are masked) must not leak
+// into the next one. The scheduler loads a process's save area before
+// running it and saves it when it comes back; a new process and one that
+// exec()s start from the default state.
 //
 // How lab 6 extends this rather than replacing it: swtch() and struct
 // context stay, and gain the FPU/SSE state; the timer interrupt calls
@@ -54,37 +72,50 @@ kstack_addr(int i)
 _Static_assert(KSTACKS_BASE + NPROC * (KSTACKSIZE + PGSIZE) <= ISTSTACKS_BASE,
                "memlayout.h: the kernel stacks run into the IST stacks");
 
-// The process running on this CPU; NULL in the scheduler.
+// The process running on this CPU; NULL in the scheduler. One load
+// through %gs: were it two (mycpu(), then its proc), a process moved to
+// another CPU in between (lab 6 preempts) would read that CPU's process.
 struct proc *
 myproc(void)
 {
-  return mycpu()->proc;
+  struct proc *p;
+
+  asm volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct cpu, proc)));
+  return p;
 }
 
-// Free slot p's kernel stack, or what kstack_alloc made of it.
-static void
-kstack_free(struct proc *p)
+// Once, at boot: map every slot's kernel stack (fresh pages, for the
+// kernel only, global: the same in every page table, never executable).
+void
+proc_init(void)
 {
-  uvm_dealloc(vm_kernel_pml4(), p->kstack, KSTACKSIZE);
-}
-
-// Give slot p a kernel stack: fresh pages, mapped at kstack_addr for the
-// kernel only (global: the same in every page table), never executable.
-static int
-kstack_alloc(struct proc *p)
-{
-  p->kstack = kstack_addr(p - procs);
-  for (uint64 va = p->kstack; va < p->kstack + KSTACKSIZE; va += PGSIZE) {
-    void *page = kalloc();
-    if (page == NULL || vm_map(vm_kernel_pml4(), va, PADDR(page), PGSIZE,
-                               PTE_W | PTE_G | user_nx, PGSIZE) < 0) {
-      if (page)
-        kfree(page);
-      kstack_free(p);
-      return -1;
+  if (procs[0].kstack)
+    return;                             // done already (a self-test may ask first)
+  uvm_init();
+  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
+    p->kstack = kstack_addr(p - procs);
+    for (uint64 va = p->kstack; va < p->kstack + KSTACKSIZE; va += PGSIZE) {
+      void *page = kalloc();
+      if (page == NULL || vm_map(vm_kernel_pml4(), va, PADDR(page), PGSIZE,
+                                 PTE_W | PTE_G | user_nx, PGSIZE) < 0)
+        panic("proc_init: no memory for %d kernel stacks", NPROC);
     }
   }
-  return 0;
+}
+
+// Which process kernel stack holds sp: sets [*lo, *hi) to its bounds and
+// returns 1, or returns 0. (For backtraces: backtrace.c.)
+int
+kstack_of(uint64 sp, uint64 *lo, uint64 *hi)
+{
+  if (sp < KSTACKS_BASE || sp > kstack_addr(NPROC))
+    return 0;
+  uint64 i = (sp - KSTACKS_BASE) / (KSTACKSIZE + PGSIZE);
+  if (i >= NPROC || sp < kstack_addr(i))
+    return 0;                           // a guard page
+  *lo = kstack_addr(i);
+  *hi = *lo + KSTACKSIZE;
+  return 1;
 }
 
 // Find an unused slot and make it a process that, when first scheduled,
@@ -98,7 +129,7 @@ allocproc(void)
   for (p = procs; p < &procs[NPROC]; p++)
     if (p->state == UNUSED)
       break;
-  if (p == &procs[NPROC] || kstack_alloc(p) < 0)
+  if (p == &procs[NPROC])
     return NULL;
   p->state = EMBRYO;
   p->pid = nextpid++;
@@ -119,18 +150,19 @@ allocproc(void)
   p->context = (struct context *)sp;
   memset(p->context, 0, sizeof(*p->context));
   p->context->rip = (uint64)forkret;
+  fpu_default(p->fpu);
   return p;
 }
 
 // Free what slot p holds and mark it UNUSED: its address space (if exit
-// has not freed it already) and its kernel stack. Not while p runs on it.
+// has not freed it already). Its kernel stack stays, for the slot's next
+// process.
 static void
 freeproc(struct proc *p)
 {
   if (p->pml4)
     uvm_free(p->pml4);
   p->pml4 = NULL;
-  kstack_free(p);
   p->pid = 0;
   p->parent = NULL;
   p->name[0] = '\0';
@@ -139,10 +171,12 @@ freeproc(struct proc *p)
 
 // A process's first return to user mode starts here, on its kernel stack
 // (allocproc put this function in its context); it returns into
-// usertrapret. (Lab 5 releases here the lock the scheduler took.)
+// usertrapret. It undoes the scheduler's push_off, as sched() would have
+// (see the top). (Lab 5 releases here the lock the scheduler took.)
 void
 forkret(void)
 {
+  pop_off();
 }
 
 // Start the first process: the program and arguments in opt (the init=
@@ -159,7 +193,7 @@ userinit(const char *opt)
 
   if (opt == NULL)
     return -1;
-  uvm_init();
+  proc_init();
   safestrcpy(line, opt, sizeof(line));
   for (char *s = line; s && argc < MAXARG; argc++) {
     argv[argc] = s;
@@ -197,6 +231,8 @@ fork(void)
   np->brk = p->brk;
   *np->tf = *p->tf;
   np->tf->rax = 0;              // fork returns 0 in the child
+  fpu_save(p->fpu);             // the parent's FPU/SSE state, as it is now
+  memmove(np->fpu, p->fpu, sizeof(np->fpu));
   safestrcpy(np->name, p->name, sizeof(np->name));
   np->parent = p;
   np->state = RUNNABLE;
@@ -299,6 +335,8 @@ proc_killcheck(void)
 
 // Give the CPU to the scheduler, which will run the next process; come
 // back here when it picks this one again. The caller has set p->state.
+// Interrupts are off across the switch, and this process's interrupt
+// state comes back with it (see the top).
 void
 sched(void)
 {
@@ -306,7 +344,13 @@ sched(void)
 
   if (p->state == RUNNING)
     panic("sched: pid %d is still RUNNING", p->pid);
+  push_off();
+  if (mycpu()->noff != 1)
+    panic("sched: interrupts pushed off %d deep (a push_off with no pop_off?)", mycpu()->noff);
+  int intena = mycpu()->intena;
   swtch(&p->context, mycpu()->scheduler);
+  mycpu()->intena = intena;             // this CPU may have run others since
+  pop_off();
 }
 
 // Let the other runnable processes run first.
@@ -318,8 +362,9 @@ yield(void)
 }
 
 // Run process p on this CPU until it gives the CPU back: its page table,
-// and its kernel stack for entries from user mode (syscall_entry reads
-// kstack_top; the CPU reads TSS.rsp[0]).
+// its kernel stack for entries from user mode (syscall_entry reads
+// kstack_top; the CPU reads TSS.rsp[0]), and its FPU/SSE registers.
+// Interrupts are off throughout (the scheduler's push_off).
 static void
 run(struct cpu *c, struct proc *p)
 {
@@ -330,14 +375,18 @@ run(struct cpu *c, struct proc *p)
   c->proc = p;
   p->state = RUNNING;
   lcr3(PADDR(p->pml4));
+  fpu_restore(p->fpu);
   swtch(&c->scheduler, p->context);
+  fpu_save(p->fpu);                     // the kernel never touches them: still p's
   lcr3(PADDR(vm_kernel_pml4()));
   c->proc = NULL;
 }
 
 // The scheduler: each CPU's loop, forever: run the RUNNABLE processes in
 // turn, from the slot after the last one run; with none, wait for an
-// interrupt.
+// interrupt. Each pass first lets in the interrupts that waited (the
+// process that switched here may have had them off), then chooses and
+// switches with them off.
 void
 scheduler(void)
 {
@@ -345,21 +394,21 @@ scheduler(void)
   int next = 0;
 
   for (;;) {
-    int ran = 0;
-    for (int n = 0; n < NPROC; n++) {
+    struct proc *chosen = NULL;
+    intr_on();
+    push_off();
+    for (int n = 0; n < NPROC && chosen == NULL; n++) {
       struct proc *p = &procs[(next + n) % NPROC];
-      if (p->state == RUNNABLE) {
-        next = (p - procs + 1) % NPROC;
-        run(c, p);
-        ran = 1;
-        break;
-      }
+      if (p->state == RUNNABLE)
+        chosen = p;
     }
-    if (!ran) {
-      sti();
-      hlt();
-      cli();
+    if (chosen) {
+      next = (chosen - procs + 1) % NPROC;
+      run(c, chosen);
     }
+    pop_off();
+    if (chosen == NULL)
+      wait_for_interrupt();
   }
 }
 
@@ -371,7 +420,6 @@ usertrap(struct trapframe *tf)
 {
   struct proc *p = myproc();
 
-  user_access_end();    // a user program may have set RFLAGS.AC (see uvm.c)
   if (tf->trapno < T_NEXCEPT && tf->trapno != T_NMI) {
     trapcount[tf->trapno]++;
     printf("pid %d (%s): killed by %s (vector %lu), rip %p, error 0x%lx", p->pid, p->name,

@@ -48,6 +48,10 @@ struct proc {
   uint64 kstack;                // lowest address of its kernel stack (KSTACKSIZE bytes)
   struct trapframe *tf;         // at the top of kstack: user registers on entry
   struct context *context;      // saved by swtch() while it does not run
+  // The FPU/SSE registers while it does not run: FXSAVE's 512-byte image
+  // (proc.c). FXSAVE needs 16-byte alignment; lab 6's XSAVE needs 64 and
+  // more room (its size depends on the features XCR0 turns on).
+  uint8 fpu[FPU_AREA_SIZE] __attribute__((aligned(64)));
 };
 
 #endif

@@ -10,9 +10,9 @@
 // syscall_entry returns to user mode with sysret.
 //
 // Interrupts are on while a system call runs (the timer keeps ticking
-// through a long one) and off again before syscall_entry returns: from
-// sysret's loading of the user %rsp to ring 3, an interrupt would find
-// the user's stack in the kernel.
+// through a long one); syscall_entry turns them off again when syscall()
+// returns: from sysret's loading of the user %rsp to ring 3, an interrupt
+// would find the user's stack in the kernel.
 
 #include "types.h"
 #include "param.h"
@@ -219,11 +219,10 @@ syscall(struct trapframe *tf)
 {
   uint64 n = tf->rax;
 
-  sti();
+  intr_on();
   if (n < NSYSCALL && syscalls[n])
     tf->rax = syscalls[n]();
   else
     tf->rax = SYSCALL_ERROR;    // unknown, or a later lab's
   proc_killcheck();
-  cli();
 }

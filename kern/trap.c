@@ -1,9 +1,11 @@
 // Traps: the IDT, the dispatch of every exception and interrupt, and the
 // reports that tell a student what went wrong.
 //
-// trap_init sets up, in order: the IDT (256 gates, one per stub of
-// trapasm.S), this CPU's GDT, TSS and %gs (cpu.c), the interrupt
-// controllers and the timer (lapic.c); then it turns interrupts on.
+// trap_init sets up, once per boot: the IDT (256 gates, one per stub of
+// trapasm.S), the interrupt controllers and the timer's calibration
+// (lapic.c). trap_init_cpu then does each CPU's part: it loads the IDT,
+// sets up the CPU's GDT, TSS and %gs (cpu.c), starts its timer and turns
+// interrupts on. (Lab 5's other CPUs run trap_init_cpu only.)
 //
 // Every gate is an interrupt gate (GATE_INTR: the CPU clears IF on entry,
 // so a handler is never interrupted by another interrupt; iretq restores
@@ -122,30 +124,41 @@ set_gate(int v, int ist)
   idt[v].reserved = 0;
 }
 
+// Fill in the IDT: the same table serves every CPU.
 static void
 idt_init(void)
+{
+  for (int v = 0; v < T_NVECTORS; v++)
+    set_gate(v, 0);
+  set_gate(T_NMI, IST_NMI);
+  set_gate(T_DBLFLT, IST_DBLFLT);
+  set_gate(T_MCHK, IST_MCHK);
+}
+
+// Once per boot (see the top of this file): the IDT, the interrupt
+// controllers and the timer's calibration; then the boot CPU's own part.
+void
+trap_init(void)
+{
+  idt_init();
+  lapic_init();
+  trap_init_cpu(0);
+}
+
+// On each CPU, as CPU id: load the IDT, set up its GDT, TSS and %gs
+// (cpu.c) and its local APIC timer; then let interrupts in.
+void
+trap_init_cpu(int id)
 {
   struct {
     uint16 limit;
     uint64 base;
   } __attribute__((packed)) desc = { sizeof(idt) - 1, (uint64)idt };
 
-  for (int v = 0; v < T_NVECTORS; v++)
-    set_gate(v, 0);
-  set_gate(T_NMI, IST_NMI);
-  set_gate(T_DBLFLT, IST_DBLFLT);
-  set_gate(T_MCHK, IST_MCHK);
   lidt(&desc);
-}
-
-// Set up traps and interrupts on the boot CPU (see the top of this file).
-void
-trap_init(void)
-{
-  idt_init();
-  cpu_init(0);
-  lapic_init();
-  sti();        // from here on the timer interrupts whatever runs
+  cpu_init(id);
+  lapic_init_cpu();
+  intr_on();    // from here on the timer interrupts whatever runs
 }
 
 // The name of the kernel function holding addr, with its offset.

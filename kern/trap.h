@@ -119,6 +119,8 @@ struct cpu {
   uint64 kstack_top;    // CPU_KSTACK: the stack syscall_entry switches to
   uint64 user_rsp;      // CPU_USER_RSP: the user %rsp, while it does
   int id;               // 0 .. NCPU-1
+  int noff;             // push_off nesting depth: interrupts stay off while > 0
+  int intena;           // were interrupts on before the first push_off?
   uint64 nmis;          // NMIs reported on this CPU
   uint64 spurious;      // spurious interrupts seen
   uint64 gdt[SEG_NDESC] __attribute__((aligned(16)));  // this CPU's GDT (cpu.c)

@@ -75,6 +75,18 @@
   popq    %rax
 .endm
 
+// RFLAGS to a known state at every entry: all clear but the reserved bit.
+// That clears DF, as C code expects, and AC: an interrupt can arrive in
+// the middle of a copy to or from user memory (uvm.c's stac ... clac), and
+// the handler must not run with SMAP's override still on. The interrupted
+// code gets its own flags, AC included, back from the frame on iretq.
+// (IF is already clear: every gate is an interrupt gate. syscall clears
+// the same flags through MSR_FMASK.)
+.macro clearflags
+  pushq   $FL_RSVD1
+  popfq
+.endm
+
 // Call fn(tf) with %rsp at the trap frame: make the fake frame (the
 // interrupted %rbp and %rip) that backtraces walk through, call, drop it.
 .macro calltrap fn
@@ -111,14 +123,18 @@ alltraps:
   // %rsp points at trapno; TF_CS - TF_TRAPNO above it is the saved %cs.
   testb   $DPL_USER, (TF_CS - TF_TRAPNO)(%rsp)
   jnz     fromuser
-  pushregs                              // from the kernel: %gs is ours already
-  cld                                   // the ABI wants DF clear in C
+  pushregs                              // from the kernel: %gs is ours already ...
+  cmpq    $iret_insn, TF_RIP(%rsp)      // ... unless a return to user mode failed
+  je      bad_iret
+kerneltrap:
+  clearflags
   calltrap trap
   jmp     trapret
 fromuser:
   swapgs                                // %gs <- this CPU's struct cpu
   pushregs
-  cld
+usertrap_frame:
+  clearflags
 #if LAB >= 4
   calltrap usertrap                     // proc.c: kills the process on an exception
 #else
@@ -128,17 +144,49 @@ fromuser:
 // first return comes here too: see allocproc in proc.c).
 .globl usertrapret
 usertrapret:
+  cli                                   // none from here on: %gs is about to be the user's
   swapgs                                // give user mode its %gs back
 .globl trapret
 trapret:
   popregs
   addq    $16, %rsp                     // trapno and err
+.globl iret_insn
+iret_insn:
   iretq                                 // pops rip, cs, rflags, rsp, ss
+
+// bad_iret: the iretq above faulted in ring 0, on its way to user mode.
+// The CPU checks the frame it pops before it leaves ring 0: a
+// non-canonical %rip is a #GP there on Intel and AMD CPUs (TCG does not
+// model this one: it faults only after the switch), and so is a selector
+// that is not a usable segment. The fault is the user program's, not the
+// kernel's, but it arrived as a trap from the kernel, after usertrapret
+// gave user mode its %gs. So: take the kernel's %gs back, turn the frame
+// into the one iretq was popping (at the faulting frame's saved %rsp: rip,
+// cs, rflags, rsp, ss), and handle it as a trap from user mode, which
+// kills the process. Linux calls its version of this bad_iret too. A
+// fault at the same iretq on the way back into the kernel is a kernel bug:
+// an ordinary kernel trap.
+bad_iret:
+  movq    TF_RSP(%rsp), %rsi            // the frame iretq was popping
+  testb   $DPL_USER, 8(%rsi)            // its %cs: was it going to user mode?
+  jz      kerneltrap
+  swapgs                                // the kernel's %gs again
+  movq    0(%rsi), %rax                 // copy rip, cs, rflags, rsp, ss
+  movq    %rax, TF_RIP(%rsp)
+  movq    8(%rsi), %rax
+  movq    %rax, TF_CS(%rsp)
+  movq    16(%rsi), %rax
+  movq    %rax, TF_RFLAGS(%rsp)
+  movq    24(%rsi), %rax
+  movq    %rax, TF_RSP(%rsp)
+  movq    32(%rsi), %rax
+  movq    %rax, TF_SS(%rsp)
+  jmp     usertrap_frame                // a trap from user mode, with this frame
 
 .globl paranoid
 paranoid:
   pushregs
-  cld
+  clearflags
   // Kernel %gs bases are kernel addresses: bit 63 set, the sign bit of
   // %edx after rdmsr. %ebx (callee-saved) remembers whether we swapped.
   movl    $MSR_GS_BASE, %ecx
@@ -155,12 +203,10 @@ paranoid:
   swapgs                                // put back the %gs we found
   jmp     trapret
 
-// syscall, from user mode: the CPU saved the user %rip in %rcx and
-// %rflags in %r11, cleared the flags MSR_FMASK names (IF among them: no
-// interrupt until we return), and loaded %cs and %ss from MSR_STAR; it
-// did not touch %rsp. cpu.c sets the MSRs.
-.globl syscall_entry
-syscall_entry:
+// The trap frame of a syscall instruction (trapno: what to record), built
+// on this CPU's kernel stack: the CPU switched no stack, and left the user
+// %rip in %rcx and %rflags in %r11.
+.macro syscallframe trapno
   swapgs                                // %gs <- this CPU's struct cpu
   movq    %rsp, %gs:CPU_USER_RSP        // the user stack pointer, kept ...
   movq    %gs:CPU_KSTACK, %rsp          // ... while we move to the kernel stack
@@ -170,10 +216,20 @@ syscall_entry:
   pushq   $(SEG_UCODE | DPL_USER)       // cs, as sysret will set it
   pushq   %rcx                          // rip: the instruction after syscall
   pushq   $0                            // err
-  pushq   $T_SYSCALL                    // trapno
+  pushq   $\trapno                      // trapno
   pushregs
+.endm
+
+// syscall, from user mode: the CPU saved the user %rip in %rcx and
+// %rflags in %r11, cleared the flags MSR_FMASK names (IF among them: no
+// interrupt until we return), and loaded %cs and %ss from MSR_STAR; it
+// did not touch %rsp. cpu.c sets the MSRs.
+.globl syscall_entry
+syscall_entry:
+  syscallframe T_SYSCALL
   cld
-  calltrap syscall
+  calltrap syscall                      // runs with interrupts on
+  cli                                   // none from here to sysret (see syscall.c)
 
   // sysret loads %rip from %rcx. On Intel CPUs, if %rcx is not canonical
   // (bits 63..47 not all equal), sysret raises #GP in ring 0, but with the
@@ -196,6 +252,15 @@ syscall_entry:
 2:
   swapgs
   jmp     trapret
+
+// syscall from compatibility mode (MSR_CSTAR): only AMD CPUs come here,
+// and only from 32-bit code, which the GDT gives user mode no segment for
+// (cpu.c). Should a program get here anyway, it has done what an Intel CPU
+// answers with an invalid opcode fault, and is treated so: killed.
+.globl syscall_compat
+syscall_compat:
+  syscallframe T_ILLOP
+  jmp     usertrap_frame
 
 // The stubs.
 .p2align 4

@@ -45,9 +45,10 @@ uvm_init(void)
 // Let the kernel touch user pages (SMAP's override, RFLAGS.AC), and take
 // the permission back. The instructions exist only on CPUs with SMAP.
 // (RFLAGS.AC is no privileged flag: user code may set it with popf. The
-// syscall instruction clears it (MSR_FMASK), and usertrap calls
-// user_access_end first, so kernel code never runs with the override on
-// by a user program's doing.)
+// syscall instruction clears it (MSR_FMASK), and every other entry to the
+// kernel clears it too (trapasm.S's clearflags), so no handler runs with
+// the override on, whether a user program set it or an interrupt came in
+// the middle of a copy.)
 static void
 user_access_begin(void)
 {

@@ -332,11 +332,8 @@ probe_test(void)
   }
 #endif
 #if LAB >= 3
-  for (uint64 i = 0; i < 2; i++) {
-    sti();
-    hlt();              // returns only once an interrupt (the timer) came
-    cli();
-  }
+  for (uint64 i = 0; i < 2; i++)
+    wait_for_interrupt();       // returns only once an interrupt (the timer) came
 #endif
   printf("selftest: probe ok\n");
 #if LAB >= 4
