@@ -203,6 +203,14 @@ def trap_illop(t):
     check_common(t, r, "invalid opcode", 6, "invalid opcode", "illop_fault", ["illop_test"])
     t.check(r.field("error") == "trap: error 0x0", "error code 0", got=r.field("error"))
     wait_for_panic(t, q, "invalid opcode", "illop_fault")
+    # ud2 is illop_fault's first instruction: the panic's backtrace passes
+    # through the trap's frame, which holds that address, not a return address.
+    panic = q.output[q.output.index("panic: trap: invalid opcode"):]
+    frames = [FRAME.match(l) for l in panic.splitlines()[2:]]
+    start = symbols(t)["illop_fault"][0]
+    t.check(any(f and int(f[2], 16) == start and f[3] == "illop_fault" and f[4] == "0"
+                for f in frames), "the panic's backtrace names the trap's frame "
+            f"illop_fault+0x0 at {start:#x}", got=excerpt(panic, 600))
 
 
 @test(8, "trap_gp")
@@ -305,7 +313,7 @@ def breakpoint(t):
     seed = t.new_seed()
     n = 1 + next(seed_draws(seed)) % 4
     q = t.boot(f"test=breakpoint seed={seed}")
-    wait_for(q, rf"^breakpoint: {n} int3 in brkpt_hit$")
+    smap = wait_for(q, rf"^breakpoint: {n} int3 in brkpt_hit(, with RFLAGS.AC set)?$")[1]
     m = wait_for(q, r"^breakpoint: (\d+) int3, (\d+) reported, all came back$")
     t.check((int(m[1]), int(m[2])) == (n, n), f"breakpoint (seed={seed}): {n} int3, each "
             "reported once", got=m[0])
@@ -315,11 +323,18 @@ def breakpoint(t):
     t.check(len(reports) == n and q.output.count("trap: breakpoint: the kernel goes on") == n,
             f"{n} reports, each followed by 'trap: breakpoint: the kernel goes on'",
             got=len(parts))
-    syms = symbols(t)
+    L, syms = layout(t), symbols(t)
     for r in reports:
         check_common(t, r, "breakpoint", 3, "breakpoint", "brkpt_hit", [])
         t.check(r.rip == syms["brkpt_hit"][0] + r.rip_off and r.rip_off > 0,
                 "a breakpoint's %rip is the instruction after int3", got=hex(r.rip))
+        # SMAP's override (AC) is the interrupted code's, never the handler's.
+        h = re.search(r"rflags (0x[0-9a-f]+)$", r.field("handler"))
+        ac = L["FL_AC"]
+        t.check(h is not None and not int(h[1], 16) & ac and
+                bool(r.regs["rflags"] & ac) == bool(smap),
+                "RFLAGS.AC: " + ("set in the interrupted code, " if smap else "")
+                + "clear in the handler", got=r.field("rflags") + "\n" + r.field("handler"))
 
 
 def check_ist(t, r, what, ist):
@@ -328,7 +343,7 @@ def check_ist(t, r, what, ist):
     size = PAGE + L["ISTSTACKSIZE"]
     lo = L["ISTSTACKS_BASE"] + (ist - 1) * size + PAGE
     m = re.search(r"^trap: handler on IST stack (\d+) \[(0x[0-9a-f]+), (0x[0-9a-f]+)\), "
-                  r"rsp (0x[0-9a-f]+)$", r.text, re.M)
+                  r"rsp (0x[0-9a-f]+), rflags 0x[0-9a-f]+$", r.text, re.M)
     t.check(m is not None and int(m[1]) == ist and int(m[2], 16) == lo
             and int(m[3], 16) == lo + L["ISTSTACKSIZE"] and lo <= int(m[4], 16) < lo + L["ISTSTACKSIZE"],
             f"{what}: the handler must run on IST stack {ist} "

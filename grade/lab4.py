@@ -448,6 +448,98 @@ def nosmap(t):
             "badptr should pass without SMAP too", got=excerpt(out, 1000))
 
 
+## Ways a user program once stopped the kernel ###############################
+# Regression tests: each failed on the kernel before the fix it checks.
+
+def kernel_symbols(t):
+    """{name: (address, size)} of the kernel's functions, from nm -S."""
+    out = subprocess.run([t.tree.tool("NM"), "-S", os.path.join(t.tree.path, "build", "kernel")],
+                         capture_output=True, check=True).stdout.decode()
+    return {f[3]: (int(f[0], 16), int(f[1], 16)) for f in (l.split() for l in out.splitlines())
+            if len(f) == 4}
+
+
+@test(0, "compat", scored=False)
+def compat(t):
+    """A far jump to the 32-bit user code slot (sysret's, null) is a #GP that
+    kills the program, never a way to syscall from compatibility mode."""
+    L = layout(t)
+    out, status = run(t, "robust", "compat")
+    m = KILLED.search(out)
+    want = (L["T_GPFLT"], user_symbol(t, "robust", "compat_ljmp"), L["SEG_UCODE32"])
+    t.check(m is not None and (int(m[4]), int(m[5], 16), int(m[6], 16)) == want and status == -1,
+            "robust compat: killed by general protection at compat_ljmp, error the selector",
+            expected="vector %d, rip %#x, error %#x; init exits -1" % want, got=excerpt(out, 800))
+
+
+@test(0, "kstack_bt", scored=False)
+def kstack_bt(t):
+    """A panic on a process's kernel stack prints its backtrace."""
+    L, seed = layout(t), t.new_seed()
+    slot = next(seed_draws(seed)) % L["NPROC"]
+    q = t.boot(f"test=kstack_bt seed={seed}")
+    q.expect(r"^panic: halted$")
+    t.check(re.search(rf"^kstack_bt: on slot {slot}'s kernel stack", q.output, re.M) is not None,
+            f"the test runs on slot {slot}'s stack", got=excerpt(q.output, 600))
+    syms = kernel_symbols(t)
+    frames = re.findall(r"^  #\d+ 0x([0-9a-f]{16}) (\w+)\+0x", q.output, re.M)
+    inside = [n for a, n in frames if n in syms and 0 < int(a, 16) - syms[n][0] <= syms[n][1]]
+    t.check(inside[:2] == ["kstack_inner", "kstack_outer"],
+            "the backtrace shows kstack_inner, then kstack_outer, each address inside it",
+            got=excerpt(q.output[q.output.find("panic:"):], 600))
+
+
+@test(0, "bad_iret", scored=False)
+def bad_iret(t):
+    """A fault at the iretq to user mode kills the process (bad_iret), not the kernel."""
+    L, seed = layout(t), t.new_seed()
+    cs = [L["SEG_UDATA"], L["SEG_TSS"], L["SEG_NDESC"] * 8][next(seed_draws(seed)) % 3]
+    q = t.boot(f"test=bad_iret seed={seed}")
+    q.expect(rf"{EXIT.pattern}|^panic: halted$")
+    m = KILLED.search(q.output)
+    entry = user_symbol(t, "nop", "_start")
+    t.check(m is not None and (int(m[4]), int(m[5], 16), int(m[6], 16)) == (L["T_GPFLT"], entry, cs)
+            and EXIT.search(q.output) and EXIT.search(q.output)[1] == "-1",
+            f"nop killed by general protection at its entry {entry:#x}, error {cs:#x}; "
+            "init exits -1", got=excerpt(q.output, 1000))
+
+
+@test(5, "hang")
+def hang(t):
+    """A child dies of a fault while another sleeps: the sleeper still wakes."""
+    seed = t.new_seed()
+    draws = seed_draws(seed)
+    addr, r1 = next(draws) % PAGE, next(draws)
+    out, status = run(t, "robust", "hang", seed)
+    m = re.search(r"^robust: hang: child (\d+) status (-?\d+), child (\d+) status (-?\d+)$",
+                  out, re.M)
+    k = KILLED.search(out)
+    t.check(m is not None and (m[2], m[4]) == ("-1", str(r1 % 100)),
+            "the faulting child's status -1, the sleeper's its own", expected=f"-1, {r1 % 100}",
+            got=excerpt(out, 800))
+    t.check(k is not None and k[1] == m[1] and k[7] and int(k[7], 16) == addr,
+            f"child {m[1]} killed by its page fault at {addr:#x}", got=excerpt(out, 800))
+    t.check(status == 0, "robust hang exits 0", got=status)
+
+
+@test(5, "fpu")
+def fpu(t):
+    """MXCSR and the x87 control word: fork copies them, exec resets them, and
+    a child's never leak into its parent."""
+    seed = t.new_seed()
+    rc = next(seed_draws(seed)) % 4
+    mxcsr, fcw = 0x1F80 | rc << 13, 0x037F | rc << 10
+    out, status = run(t, "robust", "fpu", seed)
+    no_failures(t, out, "robust")
+    t.check(re.search(rf"^robust: fpu: parent mxcsr {mxcsr:#x} fcw {fcw:#x} after, 1/0 inf$",
+                      out, re.M) is not None,
+            "the parent keeps its own MXCSR and control word", got=excerpt(out, 800))
+    t.check(re.search(r"^robust: fpuinit: mxcsr 0x1f80 fcw 0x37f$", out, re.M) is not None,
+            "an exec'd program starts from the default state", got=excerpt(out, 800))
+    t.check(status == 0 and not KILLED.search(out), "robust fpu exits 0, nobody killed",
+            got=excerpt(out, 800))
+
+
 ## GDB ############################################################################
 
 @test(5, "gdb_ps")

@@ -99,18 +99,40 @@ ksym_lookup(uint64 addr, uint64 *offset)
 #endif
 }
 
-// Print one line of a backtrace for the return address ret.
+#if LAB >= 3
+extern char alltraps[], vectors[];  // trapasm.S: the entry code, then the stubs
+
+// Does ret return into the trap entry code? Then the frame above is the
+// one that code made for the trap (calltrap, trapasm.S): it holds the
+// interrupted %rip itself, not a return address.
+static int
+returns_to_trap_entry(uint64 ret)
+{
+  return ret > (uint64)alltraps && ret <= (uint64)vectors;
+}
+#endif
+
+// Print line depth of a backtrace, for the return address ret.
 // A return address points after the call instruction, which may be the
 // last one of its function (a call to a noreturn function), so the name
-// is looked up for ret - 1: that byte is always inside the caller.
+// is looked up for ret - 1: that byte is always inside the caller. The
+// exception is the frame a trap's entry code made (from lab 3 on): its
+// "return address" is where the trap hit, maybe a function's first byte,
+// so it is looked up as it is.
 static void
 print_frame(int depth, uint64 ret)
 {
-  uint64 offset = 0;
-  const char *name = ksym_lookup(ret - 1, &offset);
+  static uint64 prev;           // the address the line before this one printed
+  uint64 offset = 0, back = 1;
 
+#if LAB >= 3
+  if (depth > 0 && returns_to_trap_entry(prev))
+    back = 0;
+#endif
+  prev = ret;
+  const char *name = ksym_lookup(ret - back, &offset);
   if (name)
-    printf("  #%d %p %s+0x%lx\n", depth, (void *)ret, name, offset + 1);
+    printf("  #%d %p %s+0x%lx\n", depth, (void *)ret, name, offset + back);
   else
     printf("  #%d %p ?\n", depth, (void *)ret);
 }

@@ -191,18 +191,19 @@ print_regs(struct trapframe *tf)
 }
 
 // Which stack the handler runs on, for the report: an IST stack (which
-// one, its bounds) or the stack that was interrupted.
+// one, its bounds) or the stack that was interrupted; and the handler's
+// own RFLAGS (the entry code clears them: trapasm.S).
 static void
 print_handler_stack(void)
 {
-  uint64 sp = rrsp(), lo, hi;
+  uint64 sp = rrsp(), lo, hi, flags = rflags();
   int ist = iststack_of(sp, &lo, &hi);
 
   if (ist)
-    printf("trap: handler on IST stack %d [%p, %p), rsp %p\n", ist, (void *)lo, (void *)hi,
-           (void *)sp);
+    printf("trap: handler on IST stack %d [%p, %p), rsp %p, rflags 0x%lx\n", ist, (void *)lo,
+           (void *)hi, (void *)sp, flags);
   else
-    printf("trap: handler on the interrupted stack, rsp %p\n", (void *)sp);
+    printf("trap: handler on the interrupted stack, rsp %p, rflags 0x%lx\n", (void *)sp, flags);
 }
 
 // Print the entries on the way to va in the page table in use (CR3), from

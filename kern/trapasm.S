@@ -126,14 +126,14 @@ alltraps:
   pushregs                              // from the kernel: %gs is ours already ...
   cmpq    $iret_insn, TF_RIP(%rsp)      // ... unless a return to user mode failed
   je      bad_iret
-kerneltrap:
+.Lkerneltrap:
   clearflags
   calltrap trap
   jmp     trapret
 fromuser:
   swapgs                                // %gs <- this CPU's struct cpu
   pushregs
-usertrap_frame:
+.Lusertrap_frame:
   clearflags
 #if LAB >= 4
   calltrap usertrap                     // proc.c: kills the process on an exception
@@ -169,7 +169,7 @@ iret_insn:
 bad_iret:
   movq    TF_RSP(%rsp), %rsi            // the frame iretq was popping
   testb   $DPL_USER, 8(%rsi)            // its %cs: was it going to user mode?
-  jz      kerneltrap
+  jz      .Lkerneltrap
   swapgs                                // the kernel's %gs again
   movq    0(%rsi), %rax                 // copy rip, cs, rflags, rsp, ss
   movq    %rax, TF_RIP(%rsp)
@@ -181,7 +181,7 @@ bad_iret:
   movq    %rax, TF_RSP(%rsp)
   movq    32(%rsi), %rax
   movq    %rax, TF_SS(%rsp)
-  jmp     usertrap_frame                // a trap from user mode, with this frame
+  jmp     .Lusertrap_frame                // a trap from user mode, with this frame
 
 .globl paranoid
 paranoid:
@@ -260,7 +260,7 @@ syscall_entry:
 .globl syscall_compat
 syscall_compat:
   syscallframe T_ILLOP
-  jmp     usertrap_frame
+  jmp     .Lusertrap_frame
 
 // The stubs.
 .p2align 4

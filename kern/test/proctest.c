@@ -2,8 +2,9 @@
 // ELF loader's checks. (The user programs of user/ test the rest: fork,
 // exec, faults, bad pointers.)
 //
-// Each runs with test=NAME seed=N (selftest.c) and builds a page table of
-// its own with uvm_create, never loaded in CR3, so it needs no process:
+// The first three run with test=NAME seed=N (selftest.c) and build a page
+// table of their own with uvm_create, never loaded in CR3, so they need no
+// process:
 //
 //   uvm_check  maps a few pages with known permissions (the layout is in
 //              check_layout below), then asks uvm_check about seeded
@@ -17,14 +18,20 @@
 //              and checks that elf_check refuses each damaged copy and
 //              accepts the whole one.
 // Each ends with the free-page count before and after: everything made
-// is freed again (uvm_free).
+// is freed again (uvm_free). Two more check that a process cannot stop
+// the kernel where it once could (below: kstack_bt, bad_iret).
 
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "mmu.h"
 #include "elf.h"
+#include "x86.h"
+#include "trap.h"
+#include "proc.h"
 #include "defs.h"
+
+extern struct proc procs[];     // proc.c
 
 #define COPY_PAGES      24      // uvm_copy: pages of the seeded address space
 #define CHECK_RANGES    12      // uvm_check: seeded ranges, beside the fixed ones
@@ -261,3 +268,72 @@ elf_check_test(void)
   printf("elf_check: free pages before %lu after %lu\n", before, kalloc_nfree());
 }
 SELFTEST(elf_check, elf_check_test);
+
+//// kstack_bt: a panic on a process's kernel stack has a backtrace //////////
+
+// Every panic inside a system call or a process's fault runs on that
+// process's kernel stack; backtrace() must know those stacks. The test
+// switches (swtch) onto slot seed % NPROC's stack, into kstack_outer,
+// which calls kstack_inner, which panics: the backtrace must show both,
+// each at an address inside it.
+
+static struct context *kstack_boot_ctx;     // where swtch left the boot stack
+
+__attribute__((noinline)) static void
+kstack_inner(int slot)
+{
+  panic("kstack_bt: a panic on slot %d's kernel stack", slot);
+}
+
+__attribute__((noinline)) static void
+kstack_outer(void)
+{
+  uint64 sp = rrsp();
+  int slot = (sp - procs[0].kstack) / (KSTACKSIZE + PGSIZE);
+
+  printf("kstack_bt: on slot %d's kernel stack, rsp %p\n", slot, (void *)sp);
+  kstack_inner(slot);
+}
+
+static void
+kstack_bt_test(void)
+{
+  uint64 x = selftest_seed();
+  struct proc *p = &procs[seed_next(&x) % NPROC];
+
+  proc_init();
+  // A first context on p's stack, as allocproc lays one out: swtch's pops
+  // find zeros (%rbp 0 ends the backtrace), then its ret finds kstack_outer.
+  struct context *c = (struct context *)(p->kstack + KSTACKSIZE - 2 * sizeof(*c));
+  memset(c, 0, sizeof(*c));
+  c->rip = (uint64)kstack_outer;
+  swtch(&kstack_boot_ctx, c);
+}
+SELFTEST(kstack_bt, kstack_bt_test);
+
+//// bad_iret: a fault at the return to user mode is the user's ////////////
+
+// The iretq that returns to user mode checks the frame it pops while still
+// in ring 0, so a bad frame faults in the kernel, after the %gs swap
+// (trapasm.S's bad_iret). A user program cannot choose %cs, but the fault
+// is the same one a non-canonical %rip gives on real CPUs (which TCG does
+// not model): here the first process returns to a seeded selector that is
+// no code segment (user data, the TSS, one past the GDT's end). Only that
+// process may die, of a general protection fault, with the selector as
+// the error code; and the machine powers off as usual when it (init)
+// exits.
+static void
+bad_iret_test(void)
+{
+  static const uint64 bad_cs[] = { SEG_UDATA, SEG_TSS, SEG_NDESC * 8 };
+  uint64 x = selftest_seed();
+  uint64 cs = bad_cs[seed_next(&x) % 3] | DPL_USER;
+
+  if (userinit("nop") < 0)
+    panic("bad_iret: no nop");
+  struct proc *p = &procs[0];
+  p->tf->cs = cs;
+  printf("bad_iret: pid %d returns to cs 0x%lx at rip %p\n", p->pid, cs, (void *)p->tf->rip);
+  scheduler();
+}
+SELFTEST(bad_iret, bad_iret_test);
