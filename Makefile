@@ -81,11 +81,12 @@ BOOTARGS = $(if $(strip $(INIT)),init=$(subst $(space),:,$(strip $(INIT)))) $(KA
 endif
 #endif
 
-# One home for each fact: these come from the kernel's headers.
-# (The pattern avoids a literal number sign, which make versions quote differently.)
-param = $(shell awk '$$1 ~ /^.define$$/ && $$2 == "$(1)" { print $$3 }' kern/param.h)
-FWCFG_NAME := $(patsubst "%",%,$(call param,CMDLINE_FWCFG_NAME))
-DEBUG_EXIT_PORT := $(call param,DEBUG_EXIT_PORT)
+# One home for each fact: the kernel's headers, whose constants the build
+# writes to build/consts (see kern/genconsts.c). Read when a recipe runs,
+# so every rule that uses them depends on $(B)/consts.
+const = $(shell awk '$$1 == "$(1)" { print $$2 }' $(B)/consts)
+FWCFG_NAME = $(call const,CMDLINE_FWCFG_NAME)
+DEBUG_EXIT_PORT = $(call const,DEBUG_EXIT_PORT)
 
 ## Checking the variables ###################################################
 
@@ -131,9 +132,9 @@ HOSTCFLAGS := -std=gnu11 -O2 $(WARN) -MD
 
 # The kernel's sources: every kern/*.c and kern/*.S, and the self-tests in
 # kern/test/, but those that labs/manifest says arrive with a lab after
-# LAB. entry.S comes first.
+# LAB, and genconsts.c, which only makes build/consts. entry.S comes first.
 LATER := $(shell awk -v lab=$(LAB) '$$1 == "new" && $$2 > lab { for (i = 3; i <= NF; i++) print $$i }' labs/manifest)
-KSRCS := kern/entry.S $(filter-out kern/entry.S $(LATER),$(sort $(wildcard kern/*.c kern/*.S kern/test/*.c)))
+KSRCS := kern/entry.S $(filter-out kern/entry.S kern/genconsts.c $(LATER),$(sort $(wildcard kern/*.c kern/*.S kern/test/*.c)))
 KOBJS := $(patsubst %,$(B)/%.o,$(basename $(KSRCS)))
 #if LAB >= 4
 ifeq ($(filter 1 2 3,$(LAB)),)
@@ -142,7 +143,7 @@ endif
 #endif
 BOOTOBJS := $(B)/kern/boot/boot.o $(B)/kern/boot/bootmain.o
 
-all: $(B)/kernel $(B)/disk.img
+all: $(B)/kernel $(B)/disk.img $(B)/consts compile_commands.json
 
 $(B)/.tools-ok: tools/setup.sh
 	@TOOLPREFIX=$(TOOLPREFIX) tools/setup.sh
@@ -166,6 +167,15 @@ $(B)/kern/%.o: kern/%.c $(B)/flags
 $(B)/kern/%.o: kern/%.S $(B)/flags
 	@mkdir -p $(@D)
 	$(call say,AS,$<)$(CC) $(KCFLAGS) -c -o $@ $<
+
+# build/consts: the headers' constants as the compiler works them out for
+# this LAB, one "NAME VALUE" line each, for the grader, the GDB helpers and
+# this Makefile. kern/genconsts.c says which and how; its .d file names the
+# headers, so a change to one makes it again.
+$(B)/consts: kern/genconsts.c tools/consts.awk $(B)/flags
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)$(CC) $(KCFLAGS) -MT $@ -MF $@.d -S -o $@.$$$$.s $< && \
+	awk -f tools/consts.awk $@.$$$$.s >$@.$$$$ && mv $@.$$$$ $@; st=$$?; rm -f $@.$$$$.s $@.$$$$; exit $$st
 
 # Linker scripts go through the C preprocessor for memlayout.h's constants.
 $(B)/%.ld: %.ld kern/memlayout.h $(B)/flags
@@ -197,6 +207,22 @@ $(B)/kernel: $(KOBJS) $(B)/kernel.ld tools/ksyms.awk
 	cmp -s $$t.syms1 $$t.syms2 || { echo "kernel: functions moved between the two links (see kernel.ld)"; exit 1; }; \
 	mv $$t.ksyms.S $(B)/ksyms.S; rm -f $$t.*; mv $$t $@
 
+# compile_commands.json, at the top of the tree: each source file and the
+# command that compiles it, so that clangd (and the editors that use it)
+# finds every header and macro as the build does, with no setup. Written
+# from the variables here on every build, replaced only when it changes.
+# $(call compile_command,source,command): one entry, as a shell word.
+compile_command = '{"directory": "$(CURDIR)", "file": "$(1)", "command": "$(2)"}'
+COMPILE_COMMANDS = \
+	$(foreach f,$(KSRCS),$(call compile_command,$(f),$(CC) $(KCFLAGS) -c -o $(B)/$(basename $(f)).o $(f))) \
+	$(call compile_command,kern/genconsts.c,$(CC) $(KCFLAGS) -MT $(B)/consts -MF $(B)/consts.d -S -o $(B)/consts.s kern/genconsts.c) \
+	$(foreach f,$(wildcard kern/boot/*.c kern/boot/*.S),$(call compile_command,$(f),$(CC) $(BOOTCFLAGS) -c -o $(B)/$(basename $(f)).o $(f))) \
+	$(call compile_command,mkfs/mkdisk.c,$(HOSTCC) $(HOSTCFLAGS) -o $(B)/mkdisk mkfs/mkdisk.c)
+
+compile_commands.json: always
+	@{ echo '['; printf '  %s,\n' $(COMPILE_COMMANDS) | sed '$$s/,$$//'; echo ']'; } >$@.$$$$; \
+	 cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv -f $@.$$$$ $@
+
 #if LAB >= 4
 ifeq ($(filter 1 2 3,$(LAB)),)
 ## User programs (lab 4) ######################################################
@@ -212,6 +238,8 @@ UCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -m64 -ffreestanding -nostd
 MAIN_RE := ^(int[[:space:]]+)?main[[:space:]]*[(]
 UPROGS := $(sort $(basename $(notdir $(shell grep -lE '$(MAIN_RE)' user/*.c))))
 ULIBOBJS := $(patsubst %,$(B)/%.o,$(basename $(filter-out $(UPROGS:%=user/%.c),$(wildcard user/*.c user/*.S))))
+
+COMPILE_COMMANDS += $(foreach f,$(wildcard user/*.c user/*.S),$(call compile_command,$(f),$(CC) $(UCFLAGS) -c -o $(B)/$(basename $(f)).o $(f)))
 
 $(B)/user/%.o: user/%.c $(B)/flags
 	@mkdir -p $(@D)
@@ -292,7 +320,7 @@ qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
-$(B)/accel: tools/probe-accel.py $(if $(shell grep -s untried $(B)/accel),$(B)/disk.img) | $(B)/disk.img
+$(B)/accel: tools/probe-accel.py $(if $(shell grep -s untried $(B)/accel),$(B)/disk.img) | $(B)/disk.img $(B)/consts
 	@python3 tools/probe-accel.py $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
 	  -display none -serial stdio -monitor none >$@.$$$$ && mv $@.$$$$ $@
 
@@ -338,7 +366,7 @@ print-%:
 
 # For the grader: the QEMU command, one argument per line, serial on stdio.
 # WAITGDB=1 makes QEMU wait for GDB on GDBPORT.
-print-qemu: $(ACCEL_DEP)
+print-qemu: $(ACCEL_DEP) $(B)/consts
 	@for arg in $(call qemu_cmd,$(KARGS)) -accel $(ACCEL_USED) -display none \
 	    -serial stdio -monitor none $(if $(WAITGDB),-S -gdb tcp:127.0.0.1:$(GDBPORT)); do \
 	  echo "$$arg"; done
@@ -361,7 +389,7 @@ handin:
 	@echo "handin: wrote handin-lab$(LAB).tar.gz: $(HANDIN)"
 
 clean:
-	rm -rf $(B) .gdbinit
+	rm -rf $(B) .gdbinit compile_commands.json
 
 .PHONY: all qemu qemu-gdb gdb print-gdbport print-lab print-qemu doctor grade handin clean always
 

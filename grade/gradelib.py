@@ -43,6 +43,7 @@ Results: each test ends "pass", "FAIL" (a check failed, or QEMU stopped
 before printing what was expected) or "TIMEOUT".
 """
 
+import collections
 import ctypes
 import fcntl
 import json
@@ -424,6 +425,21 @@ class Qemu:
 
 ## The tree being graded ##########################################################
 
+Symbol = collections.namedtuple("Symbol", "addr size type name")
+
+
+def read_consts(path):
+    """{NAME: value} of a build/consts file: numbers as ints, strings as
+    they are."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("#") and line.strip():
+                name, value = line.split()
+                values[name] = int(value, 16) if value.startswith("0x") else value
+    return values
+
+
 class Tree:
     """A kernel tree (the instructors' or a handout or a submission), built."""
 
@@ -434,7 +450,8 @@ class Tree:
         self.accel = None
         self.hang_after = None  # batch grading: seconds to the first line, or hung
         self.hang = None        # why this tree's kernel hangs at boot, once seen
-        self._symbols = None
+        self._consts = None
+        self._symbols = {}      # binary -> its symbols
         self.lock = threading.Lock()
 
     def make(self, *args):
@@ -504,33 +521,29 @@ class Tree:
         """The program the Makefile uses as var (NM, GDB: TOOLPREFIX may change it)."""
         return self.make(f"print-{var}").strip()
 
-    def defines(self, *headers):
-        """{NAME: value} of the numeric #defines in the tree's kern/HEADER
-        files (a value may use names defined before it); one home for the
-        kernel's constants, which tests must not copy."""
-        values = {}
-        for name in headers:
-            with open(os.path.join(self.path, "kern", name)) as f:
-                for m in re.finditer(r"^#define (\w+)\s+([^/\n]+?)\s*(?://.*)?$", f.read(), re.M):
-                    try:
-                        values[m[1]] = eval(m[2], {"__builtins__": {}}, dict(values))
-                    except Exception:
-                        pass    # not a number: a string, a cast, a macro with arguments
-        return values
-
-    def kernel_symbols(self):
-        """(address, size, name) of every function in build/kernel, from nm."""
+    def consts(self):
+        """{NAME: value} of the kernel's constants as the compiler worked
+        them out for this tree's build (build/consts: see kern/genconsts.c);
+        their one home is the kernel's headers, and tests must not copy them."""
         with self.lock:
-            if self._symbols is None:
-                r = subprocess.run([self.tool("NM"), "-S", "--defined-only", "build/kernel"], cwd=self.path,
-                                   capture_output=True, check=True)
-                syms = []
-                for line in r.stdout.decode().splitlines():
-                    f = line.split()
-                    if len(f) == 4 and f[2] in "tTwW":
-                        syms.append((int(f[0], 16), int(f[1], 16), f[3]))
-                self._symbols = syms
-        return self._symbols
+            if self._consts is None:
+                self._consts = read_consts(os.path.join(self.path, "build", "consts"))
+        return self._consts
+
+    def symbols(self, binary="build/kernel"):
+        """[Symbol(addr, size, type, name)] of every symbol that nm finds
+        defined in the tree's binary, by address; size 0 where nm gives
+        none. Read once per binary."""
+        with self.lock:
+            if binary not in self._symbols:
+                r = subprocess.run([self.tool("NM"), "-n", "-S", "--defined-only", binary],
+                                   cwd=self.path, capture_output=True, check=True)
+                # Each line: address, size (when the symbol has one), type, name.
+                fields = [line.split() for line in r.stdout.decode().splitlines()]
+                self._symbols[binary] = [
+                    Symbol(int(f[0], 16), int(f[1], 16) if len(f) == 4 else 0, f[-2], f[-1])
+                    for f in fields if len(f) in (3, 4)]
+        return self._symbols[binary]
 
 
 ## One test's run ##################################################################
@@ -650,9 +663,6 @@ class Context:
         if got is not None:
             detail += "\n  got:      " + str(got).replace("\n", "\n            ")
         raise Fail(detail)
-
-    def kernel_symbols(self):
-        return self.tree.kernel_symbols()
 
     def output(self):
         """Everything the kernel printed, all boots of this test."""

@@ -24,7 +24,7 @@ FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (?:(\S+)\+0x([0-9a-f]+)|(\?))$")
 STOP = re.compile(r"^  stopped at frame pointer 0x([0-9a-f]{16}): (.*)$")
 
 
-## What the tree's kernel is made of (nm, objdump, param.h) ##################
+## What the tree's kernel is made of (nm, objdump, build/consts) #############
 
 class Binary:
     """Facts about a tree's build/kernel, read once per tree."""
@@ -32,15 +32,11 @@ class Binary:
     def __init__(self, tree):
         kernel = os.path.join(tree.path, "build", "kernel")
         # The Makefile's tools (TOOLPREFIX may make them cross tools).
-        nm, objdump = tree.tool("NM"), tree.tool("OBJDUMP")
-        self.symbols = {}       # name -> address, every symbol nm lists
-        self.code = []          # (address, name) of code symbols, by address
-        for line in tool(nm, "-n", kernel).splitlines():
-            f = line.split()
-            if len(f) == 3:
-                self.symbols[f[2]] = int(f[0], 16)
-                if f[1] in "tTwW" and f[0].startswith("ffffffff8"):
-                    self.code.append((int(f[0], 16), f[2]))
+        objdump, syms, consts = tree.tool("OBJDUMP"), tree.symbols(), tree.consts()
+        self.symbols = {s.name: s.addr for s in syms}  # name -> address, every symbol nm lists
+        # (address, name) of the image's code symbols, by address
+        self.code = [(s.addr, s.name) for s in syms
+                     if s.type in "tTwW" and s.addr >= consts["KERNBASE"]]
         # Return sites: the address after each call instruction ->
         # (function making the call, called function or None if indirect).
         self.returns = {}
@@ -61,7 +57,7 @@ class Binary:
         text = re.search(r"^\s*\d+ \.text\s+([0-9a-f]+)\s+([0-9a-f]+)\s",
                          tool(objdump, "-h", kernel), re.M)
         self.etext = int(text.group(1), 16) + int(text.group(2), 16)
-        self.depth = tree.defines("param.h")["BACKTRACE_DEPTH"]
+        self.depth = consts["BACKTRACE_DEPTH"]
 
 
 _binaries = {}
@@ -229,7 +225,8 @@ def ksym_addresses(t, seed):
     set of (name, offset) that are right, or None for NULL."""
     rng = random.Random(seed)
     b = binary(t)
-    funcs = sorted((a, s, n) for a, s, n in t.kernel_symbols() if s > 0 and a >> 63)
+    funcs = sorted((s.addr, s.size, s.name) for s in t.tree.symbols()
+                   if s.type in "tTwW" and s.size > 0 and s.addr >> 63)
     starts = {}
     for a, _, n in funcs:
         starts.setdefault(a, set()).add(n)

@@ -15,28 +15,23 @@
 #   - the page tables through the real GDB with tools/gdbhelpers.py's pte
 #     and ptmap, against nm's symbols.
 
-import os
 import random
 import re
-import subprocess
 
 from gradelib import test, Fail, seed_draws, excerpt
 
-PAGE = 4096
 GIB = 1 << 30
 
 
 ## What the tree's kernel is made of ###########################################
 
 def layout(t):
-    return t.tree.defines("memlayout.h", "mmu.h", "param.h")
+    return t.tree.consts()
 
 
 def symbols(t):
     """{name: (address, type)} from nm of build/kernel."""
-    out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "kernel")],
-                         capture_output=True, check=True).stdout.decode()
-    return {f[2]: (int(f[0], 16), f[1]) for f in (l.split() for l in out.splitlines()) if len(f) == 3}
+    return {s.name: (s.addr, s.type) for s in t.tree.symbols()}
 
 
 ## The e820 map, cleaned as kern/memmap.c must clean it ##########################
@@ -82,13 +77,15 @@ def usable_ranges(t, output):
         ranges = subtract(ranges, a, b)
     ranges = subtract(ranges, 0, L["LOWMEM_TOP"])
     ranges = subtract(ranges, L["KERNEL_PHYS"], syms["end"][0] - L["KERNBASE"])
-    ranges = [(-(-a // PAGE) * PAGE, min(b // PAGE * PAGE, L["DIRECTMAP_SIZE"])) for a, b in ranges]
+    pgsize = L["PGSIZE"]
+    ranges = [(-(-a // pgsize) * pgsize, min(b // pgsize * pgsize, L["DIRECTMAP_SIZE"]))
+              for a, b in ranges]
     return [(a, b) for a, b in ranges if a < b]
 
 
-def freemap_pages(ranges):
+def freemap_pages(ranges, pgsize):
     top = ranges[-1][1]
-    return -(-(-(-(top // PAGE) // 8)) // PAGE)
+    return -(-(-(-(top // pgsize) // 8)) // pgsize)
 
 
 def table_pages(t, ranges, pages_2m):
@@ -103,8 +100,8 @@ def table_pages(t, ranges, pages_2m):
 
 def expected_free(t, output, pages_2m):
     """(lowest, highest) free-page count the boot line may show."""
-    ranges = usable_ranges(t, output)
-    pages = sum((b - a) // PAGE for a, b in ranges) - freemap_pages(ranges)
+    ranges, pgsize = usable_ranges(t, output), layout(t)["PGSIZE"]
+    pages = sum((b - a) // pgsize for a, b in ranges) - freemap_pages(ranges, pgsize)
     return pages - table_pages(t, ranges, pages_2m), pages - 1
 
 
@@ -208,8 +205,8 @@ def kalloc_all(t):
             "kernel image, a reserved range)",
             expected=" ".join(f"{a:#x}-{b - 1:#x}" for a, b in usable),
             got=" ".join(f"{a:#x}-{b - 1:#x}" for a, b in outside))
-    t.check(sum((b - a) // PAGE for a, b in got) == n, "the ranges handed out should add up "
-            f"to {n} pages", got=got)
+    t.check(sum((b - a) // layout(t)["PGSIZE"] for a, b in got) == n,
+            f"the ranges handed out should add up to {n} pages", got=got)
     t.check(back == n, f"after every page is freed, {n} pages should be free", got=back)
 
 
@@ -300,7 +297,7 @@ def vm_map(t):
     L = layout(t)
     seed = t.new_seed()
     draws = seed_draws(seed)
-    va = (1 + next(draws) % (GIB // PAGE - 1)) * PAGE
+    va = (1 + next(draws) % (GIB // L["PGSIZE"] - 1)) * L["PGSIZE"]
     big = (1 + next(draws) % 1024) * (2 << 20) + GIB
     q = t.boot(f"test=vm_map seed={seed}")
     nx = L["PTE_NX"] if re.search(r"^vm: .* NX on", wait_for(q, r"^vm: .*$").group(0)) else 0
@@ -349,7 +346,7 @@ def gdb_pagetables(t, kargs, size):
     base, kb = L["DIRECTMAP_BASE"], L["KERNBASE"]
     pick = lambda lo, hi: rng.randrange(syms[lo][0], syms[hi][0])
     text, rodata = pick("text_start", "etext"), pick("rodata_start", "data_start")
-    data, guard = pick("data_start", "end"), syms["boot_stack_guard"][0] + rng.randrange(PAGE)
+    data, guard = pick("data_start", "end"), syms["boot_stack_guard"][0] + rng.randrange(L["PGSIZE"])
     q = t.boot(kargs, mem="2G", gdb=True)
     direct = base + rng.randrange(GIB, 2 * GIB - (1 << 20))
     cmds = ["hbreak halt_forever", "continue"] + [f"pte {a:#x}" for a in

@@ -22,14 +22,11 @@
 # A kernel that panics before printing what a test waits for fails that
 # test at once (the handout's stub of trap() panics on every exception).
 
-import os
 import re
-import subprocess
 import time
 
 from gradelib import test, Fail, seed_draws, excerpt
 
-PAGE = 4096
 RATE_TOLERANCE = (0.5, 1.5)     # measured / printed timer rate
 CHAIN_END = ["selftest_run", "main", "entry64_high"]
 
@@ -37,26 +34,18 @@ CHAIN_END = ["selftest_run", "main", "entry64_high"]
 ## What the tree's kernel is made of ###########################################
 
 def layout(t):
-    return t.tree.defines("memlayout.h", "mmu.h", "param.h", "trap.h")
+    return t.tree.consts()
 
 
 def symbols(t):
     """{name: (address, size)} of nm -S of build/kernel."""
-    out = subprocess.run([t.tree.tool("NM"), "-S", os.path.join(t.tree.path, "build", "kernel")],
-                         capture_output=True, check=True).stdout.decode()
-    syms = {}
-    for f in (l.split() for l in out.splitlines()):
-        if len(f) == 4:
-            syms[f[3]] = (int(f[0], 16), int(f[1], 16))
-        elif len(f) == 3:
-            syms[f[2]] = (int(f[0], 16), 0)
-    return syms
+    return {s.name: (s.addr, s.size) for s in t.tree.symbols()}
 
 
 def unmapped_addr(L, draws):
     """traptest.c's unmapped_addr()."""
     page = 1 + next(draws) % 0x10000
-    return L["MMIO_BASE"] - page * PAGE + next(draws) % PAGE
+    return L["MMIO_BASE"] - page * L["PGSIZE"] + next(draws) % L["PGSIZE"]
 
 
 def wait_for(q, pattern):
@@ -115,11 +104,11 @@ def tail_of(text, n=12):
     return "\n".join(lines[-n:]) if lines else "(nothing)"
 
 
-def in_function(syms, addr, name):
+def in_function(t, addr, name):
     """Is addr inside function name? An assembly label (entry64_high) has
     no size in nm: then within a page of it."""
-    start, size = syms.get(name, (None, 0))
-    return start is not None and start <= addr < start + (size or PAGE)
+    start, size = symbols(t).get(name, (None, 0))
+    return start is not None and start <= addr < start + (size or layout(t)["PGSIZE"])
 
 
 def check_common(t, r, what, vector, name, func, chain):
@@ -131,7 +120,7 @@ def check_common(t, r, what, vector, name, func, chain):
             f"{what}: the report's first line", expected=f"trap: {name} (vector {vector}) on cpu 0 "
             "in kernel mode", got=f"trap: {r.name} (vector {r.vector}) on cpu {r.cpu} in {r.mode} mode")
     if func:
-        t.check(r.rip_name == func and in_function(syms, r.rip, func)
+        t.check(r.rip_name == func and in_function(t, r.rip, func)
                 and syms[func][0] + r.rip_off == r.rip,
                 f"{what}: %rip should be in {func} and named so", expected=f"{func}+0x..",
                 got=f"{r.rip:#x} {r.rip_name}+{r.rip_off}")
@@ -141,7 +130,7 @@ def check_common(t, r, what, vector, name, func, chain):
     names = [f[1] for f in r.frames]
     ok = any(names == full[k:] for k in range(len(full) - 2))
     bad = [f"#{i} {a:#x} {n}" for i, (a, n, o) in enumerate(r.frames)
-           if not in_function(syms, a - 1, n) or syms[n][0] + o != a]
+           if not in_function(t, a - 1, n) or syms[n][0] + o != a]
     t.check(ok and not bad, f"{what}: the backtrace of the interrupted code should be "
             f"the last frames of {', '.join(full)}, each address in its function",
             got=", ".join(names) + ("; wrong: " + "; ".join(bad) if bad else ""))
@@ -217,7 +206,7 @@ def trap_illop(t):
 def trap_gp(t):
     seed = t.new_seed()
     d = seed_draws(seed)
-    addr = (1 << 47) + (next(d) << 12) + next(d) % PAGE
+    addr = (1 << 47) + (next(d) << 12) + next(d) % layout(t)["PGSIZE"]
     q, a, r = boot_report(t, f"test=trap_gp seed={seed}",
                           r"^trap_gp: reading (0x[0-9a-f]+) \(not canonical\) in gp_fault$", "gp")
     t.check(int(a[1], 16) == addr, f"trap_gp (seed={seed}) reads {addr:#x}", got=a[0])
@@ -243,7 +232,7 @@ def pagefault_case(t, kind, seed):
     elif kind == "nx":
         addr = syms["nx_target"][0] + next(d) % 256
     elif kind == "null":
-        addr = next(d) % PAGE
+        addr = next(d) % L["PGSIZE"]
     else:
         addr = unmapped_addr(L, d)
     what = f"page fault, kind={kind} seed={seed}"
@@ -275,7 +264,7 @@ def pagefault_case(t, kind, seed):
     ok = names == LEVELS[:len(names)] and all(int(v, 16) & L["PTE_P"] for _, v in entries[:-1])
     if present:
         ok = ok and last & L["PTE_P"] and leaf and \
-            (last & L["PTE_ADDR"]) == ((addr - L["KERNBASE"]) & ~(PAGE - 1)) and \
+            (last & L["PTE_ADDR"]) == ((addr - L["KERNBASE"]) & ~(L["PGSIZE"] - 1)) and \
             (not write or not last & L["PTE_W"]) and (kind != "nx" or last & L["PTE_NX"])
     else:
         ok = ok and not last & L["PTE_P"]
@@ -340,8 +329,8 @@ def breakpoint(t):
 def check_ist(t, r, what, ist):
     """The handler's stack: IST stack ist of CPU 0, by nm and param.h."""
     L, syms = layout(t), symbols(t)
-    size = PAGE + L["ISTSTACKSIZE"]
-    lo = L["ISTSTACKS_BASE"] + (ist - 1) * size + PAGE
+    size = L["PGSIZE"] + L["ISTSTACKSIZE"]
+    lo = L["ISTSTACKS_BASE"] + (ist - 1) * size + L["PGSIZE"]
     m = re.search(r"^trap: handler on IST stack (\d+) \[(0x[0-9a-f]+), (0x[0-9a-f]+)\), "
                   r"rsp (0x[0-9a-f]+), rflags 0x[0-9a-f]+$", r.text, re.M)
     t.check(m is not None and int(m[1]) == ist and int(m[2], 16) == lo
@@ -354,22 +343,22 @@ def check_ist(t, r, what, ist):
 def double_fault(t):
     """A kernel stack overflow, and a seeded bad %rsp: each a double fault
     reported from IST stack 1."""
-    syms = symbols(t)
+    syms, pgsize = symbols(t), layout(t)["PGSIZE"]
     guard = syms["boot_stack_guard"][0]
     q, a, r = boot_report(t, "test=stack_overflow", r"^stack_overflow: recursing", "stack overflow")
     check_common(t, r, "stack overflow", 8, "double fault", "overflow_recurse", None)
     depth = layout(t)["BACKTRACE_DEPTH"]
     t.check([f[1] for f in r.frames] == ["overflow_recurse"] * depth
-            and all(in_function(syms, a - 1, "overflow_recurse") for a, _, _ in r.frames)
+            and all(in_function(t, a - 1, "overflow_recurse") for a, _, _ in r.frames)
             and re.search(r"^  stopped at frame pointer 0x[0-9a-f]{16}: ", r.text, re.M),
             f"stack overflow: the backtrace should show BACKTRACE_DEPTH ({depth}) frames of "
             "overflow_recurse, then stop", got=", ".join(f[1] for f in r.frames[:3]) + "...")
     check_ist(t, r, "stack overflow", 1)
     cr2 = re.search(r"^trap: cr2 (0x[0-9a-f]{16})", r.text, re.M)
-    t.check(cr2 is not None and guard <= int(cr2[1], 16) < guard + PAGE,
+    t.check(cr2 is not None and guard <= int(cr2[1], 16) < guard + pgsize,
             "stack overflow: CR2 should be in the boot stack's guard page",
-            expected=f"{guard:#x}..{guard + PAGE - 1:#x}", got=r.field("cr2"))
-    t.check(guard <= r.regs.get("rsp", 0) <= guard + PAGE,
+            expected=f"{guard:#x}..{guard + pgsize - 1:#x}", got=r.field("cr2"))
+    t.check(guard <= r.regs.get("rsp", 0) <= guard + pgsize,
             "stack overflow: the interrupted %rsp should be at the guard page",
             got=r.field("rsp"))
     wait_for_panic(t, q, "double fault", "overflow_recurse")
@@ -436,7 +425,6 @@ def gdb_trapframe(t):
     """GDB stops in trap() at a breakpoint's int3; tf prints the frame by
     field, and its rip and rsp are those the kernel's report prints."""
     seed = t.new_seed()
-    syms = symbols(t)
     q = t.boot(f"test=breakpoint seed={seed}", gdb=True)
     out = t.gdb(["hbreak trap if ((struct trapframe *)$rdi)->trapno == 3", "continue", "tf",
                  "detach"])
@@ -447,7 +435,7 @@ def gdb_trapframe(t):
             "rcx", "rbx", "rax", "trapno", "err", "rip", "cs", "rflags", "rsp", "ss"]
     t.check(list(fields) == want, "tf should print every field of struct trapframe, in order",
             got=excerpt(out, 2000))
-    t.check(fields["trapno"] == 3 and in_function(syms, fields["rip"], "brkpt_hit"),
+    t.check(fields["trapno"] == 3 and in_function(t, fields["rip"], "brkpt_hit"),
             "tf: trapno 3, rip in brkpt_hit", got=excerpt(out, 1500))
     wait_for(q, r"^breakpoint: \d+ int3, \d+ reported, all came back$")
     r = Report(t, q.output, "breakpoint under GDB")

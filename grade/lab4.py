@@ -21,20 +21,17 @@
 # Two GDB tests drive a real GDB: the ps helper in the middle of a fork
 # tree, and a hardware breakpoint in a user program's main, in ring 3.
 
-import os
 import re
-import subprocess
 
 from gradelib import test, Fail, seed_draws, excerpt
 
 EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
 KILLED = re.compile(r"^pid (\d+) \((\S+)\): killed by (.+) \(vector (\d+)\), rip (0x[0-9a-f]+), "
                     r"error (0x[0-9a-f]+)(?:, addr (0x[0-9a-f]+))?$", re.M)
-PAGE = 4096
 
 
 def layout(t):
-    return t.tree.defines("memlayout.h", "mmu.h", "param.h", "trap.h")
+    return t.tree.consts()
 
 
 def run(t, prog, *args, **boot):
@@ -60,19 +57,10 @@ def no_failures(t, out, prog):
 
 def user_symbol(t, prog, name):
     """The address of symbol name in build/user/prog."""
-    out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "user", prog)],
-                         capture_output=True, check=True).stdout.decode()
-    for f in (l.split() for l in out.splitlines()):
-        if len(f) == 3 and f[2] == name:
-            return int(f[0], 16)
+    for s in t.tree.symbols(f"build/user/{prog}"):
+        if s.name == name:
+            return s.addr
     raise Fail(f"build/user/{prog} has no symbol {name}")
-
-
-def kernel_objects(t):
-    """(address, type, name) of every symbol of build/kernel, from nm."""
-    out = subprocess.run([t.tree.tool("NM"), os.path.join(t.tree.path, "build", "kernel")],
-                         capture_output=True, check=True).stdout.decode()
-    return [(int(f[0], 16), f[1], f[2]) for f in (l.split() for l in out.splitlines()) if len(f) == 3]
 
 
 ## Sanity ######################################################################
@@ -106,12 +94,12 @@ def check_answer(L, va, length):
     +3 kernel only, and the last user page writable."""
     if length == 0:
         return 0, 0
-    top = L["USERTOP"]
+    top, pgsize = L["USERTOP"], L["PGSIZE"]
     if va >= top or length > top - va:
         return -1, -1
-    pages = {L["UTEXT"]: "r", L["UTEXT"] + PAGE: "w", top - PAGE: "w"}
+    pages = {L["UTEXT"]: "r", L["UTEXT"] + pgsize: "w", top - pgsize: "w"}
     read = write = 0
-    for page in range(va // PAGE * PAGE, va + length, PAGE):
+    for page in range(va // pgsize * pgsize, va + length, pgsize):
         kind = pages.get(page)
         if kind is None:
             read = write = -1
@@ -143,17 +131,18 @@ def uvm_check(t):
 def copy_pages(L, seed):
     """The number of distinct pages proctest.c's uvm_copy test maps (its
     copy_addr: four clusters of 512 pages)."""
+    pgsize = L["PGSIZE"]
     clusters = [L["UTEXT"], 0x40000000, 0x7f0000000000, L["USERTOP"] - 0x200000]
     d = seed_draws(seed)
     seen = set()
     for _ in range(24):
-        va = clusters[next(d) % 4] + (next(d) % 512) * PAGE
+        va = clusters[next(d) % 4] + (next(d) % 512) * pgsize
         next(d)
         next(d)
         if va in seen:
             continue
         seen.add(va)
-        for _ in range(PAGE // 8):
+        for _ in range(pgsize // 8):
             next(d)
     return len(seen)
 
@@ -253,8 +242,8 @@ def exec_args(t):
 @test(10, "sbrk")
 def sbrk(t):
     """sbrk grows (zeroed memory), shrinks (pages freed, then out of reach)."""
-    seed = t.new_seed()
-    size = (1 + seed % 40) * PAGE + seed % PAGE
+    seed, pgsize = t.new_seed(), layout(t)["PGSIZE"]
+    size = (1 + seed % 40) * pgsize + seed % pgsize
     out, status = run(t, "sbrktest", seed)
     no_failures(t, out, "sbrktest")
     L = "\n".join(lines(out, "sbrktest"))
@@ -268,7 +257,7 @@ def sbrk(t):
             expected=size, got=grows[1:])
     free = [int(x) for x in re.findall(r"^free pages (?:before|after growing|after shrinking) (\d+)",
                                        L, re.M)]
-    t.check(len(free) == 3 and free[0] - free[1] >= size // PAGE and free[2] == free[0],
+    t.check(len(free) == 3 and free[0] - free[1] >= size // pgsize and free[2] == free[0],
             "growing takes pages, shrinking gives them all back", got=free)
     m = re.search(r"^child touches freed heap at (0x[0-9a-f]+)$", L, re.M)
     k = [x for x in KILLED.finditer(out)]
@@ -295,12 +284,12 @@ FAULTS = {
 
 def expected_addr(L, kind, r):
     """The data address fault.c touches for kind, from the seed's first draw."""
-    mib = 1 << 20
-    return {"null": r % PAGE, "kread": L["KERNBASE"] + mib + r % mib,
+    mib, pgsize = 1 << 20, L["PGSIZE"]
+    return {"null": r % pgsize, "kread": L["KERNBASE"] + mib + r % mib,
             "kwrite": L["DIRECTMAP_BASE"] + mib + r % mib,
-            "noncanon": L["USERTOP"] + (r % 65536) * PAGE,
-            "unmapped": 0x10000000 + (r % 4096) * PAGE,
-            "stack": L["USERTOP"] - L["USTACKSIZE"] - PAGE}.get(kind)
+            "noncanon": L["USERTOP"] + (r % 65536) * pgsize,
+            "unmapped": 0x10000000 + (r % 4096) * pgsize,
+            "stack": L["USERTOP"] - L["USTACKSIZE"] - pgsize}.get(kind)
 
 
 def check_fault(t, L, kind, seed):
@@ -328,13 +317,14 @@ def check_fault(t, L, kind, seed):
                 expected=hex(addr), got=k[0])
     if vector == 14:
         cr2 = int(k[7], 16) if k[7] else None
-        ok = cr2 is not None and (cr2 // PAGE == addr // PAGE if kind == "stack" else cr2 == addr)
+        pgsize = L["PGSIZE"]
+        ok = cr2 is not None and (cr2 // pgsize == addr // pgsize if kind == "stack" else cr2 == addr)
         t.check(ok, f"{kind}: the report's addr is the address touched", expected=hex(addr),
                 got=k[0])
         if kind == "kread":
             # The kernel's page table maps its image up to the symbol end:
             # a present page there, none above it.
-            end = [a for a, _, n in kernel_objects(t) if n == "end"][0]
+            end = [s.addr for s in t.tree.symbols() if s.name == "end"][0]
             (must if addr < end else mustnot).append("PF_P")
         bad = [b for b in must if not err & L[b]] + [b for b in mustnot if err & L[b]]
         t.check(not bad, f"{kind}: the error code's bits", got=f"{k[0]} (wrong: {bad})")
@@ -371,14 +361,14 @@ def badptr(t):
     seed = t.new_seed()
     d = seed_draws(seed)
     r = [next(d) for _ in range(6)]
-    mib = 1 << 20
+    mib, pgsize = 1 << 20, L["PGSIZE"]
     out, status = run(t, "badptr", seed)
     no_failures(t, out, "badptr")
     m = re.search(r"^badptr: break (0x[0-9a-f]+)$", out, re.M)
     t.check(m is not None, "badptr should print the break", got=excerpt(out, 1000))
     brk = int(m[1], 16)
-    bad = {0, 0x10000000 + (r[0] % 4096) * PAGE, L["KERNBASE"] + mib + r[1] % mib,
-           L["DIRECTMAP_BASE"] + mib + r[2] % mib, L["USERTOP"] + (r[3] % 65536) * PAGE,
+    bad = {0, 0x10000000 + (r[0] % 4096) * pgsize, L["KERNBASE"] + mib + r[1] % mib,
+           L["DIRECTMAP_BASE"] + mib + r[2] % mib, L["USERTOP"] + (r[3] % 65536) * pgsize,
            L["USERTOP"] - (1 + r[4] % 15), brk - (1 + r[5] % 15)}
     writes = re.findall(r"^badptr: write\(1, (0x[0-9a-f]+), (\d+)\) = (-?\d+)$", out, re.M)
     valid = {p for p, n, _ in writes if n == "0"}       # write(1, BUF, 0): the good buffer

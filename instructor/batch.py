@@ -61,7 +61,7 @@ SUBMISSION_CAP = 900        # seconds for one submission, build included
 HANG_FACTOR = 10            # the hang deadline: this many times the measured first line,
 HANG_FLOOR = 10             # and at least this many seconds
 NOBODY = 65534
-SKIP = {"build", ".git", "__pycache__", ".gdbinit", ".gdbport"}
+SKIP = {"build", ".git", "__pycache__", ".gdbinit", ".gdbport", "compile_commands.json"}
 SYSTEM = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

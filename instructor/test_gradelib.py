@@ -394,6 +394,17 @@ class ManifestTest(unittest.TestCase):
                 gradelib.Manifest(top)
 
 
+class ConstsTest(unittest.TestCase):
+    def test_numbers_and_strings(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".consts") as f:
+            f.write("# generated, do not edit\nKERNBASE 0xffffffff80000000\nHZ 0x64\n"
+                    "CMDLINE_FWCFG_NAME opt/kestrel/cmdline\n")
+            f.flush()
+            self.assertEqual(gradelib.read_consts(f.name),
+                             {"KERNBASE": 0xffffffff80000000, "HZ": 100,
+                              "CMDLINE_FWCFG_NAME": "opt/kestrel/cmdline"})
+
+
 class CommandLineTest(unittest.TestCase):
     """grade.py's answers to bad arguments: one line, non-zero exit."""
 

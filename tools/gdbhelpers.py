@@ -22,10 +22,14 @@ hidden part (base; 16-, 32- or 64-bit code). QEMU's monitor does, so the
 helpers ask it (`monitor info registers -a`). At reset, say, CS is f000 but
 its base 0xffff0000: the CPU fetches at 0xfffffff0, not at the $pc 0xfff0.
 
-Constants have one home, the kernel's sources: at load time a small regex
-reads the #defines of kern/memlayout.h, kern/mmu.h (control-register bits,
-explained by their comments) and kern/e820.c (the e820 types); the e820
-entry's layout comes from the kernel's debug info.
+Constants have one home, the kernel's headers: the helpers read their
+values from build/consts, which the build writes with the compiler's
+answers for this lab (kern/genconsts.c), and the comments beside them in
+kern/mmu.h and kern/trap.h, which explain the bits and vectors shown. The
+e820 types are #defines of kern/e820.c, which no header holds: those are
+read from that file. Structures (the e820 entry, the trap frame, struct
+proc) come from the kernel's debug info. Paths are relative to the tree,
+where GDB runs (.gdbinit loads build/kernel so too).
 """
 
 import os
@@ -35,29 +39,38 @@ import tempfile
 
 import gdb
 
-KERN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kern")
+
+def read_consts():
+    """{NAME: value} of build/consts: numbers as ints, strings as they are."""
+    values = {}
+    try:
+        with open(os.path.join("build", "consts")) as f:
+            for line in f:
+                if not line.startswith("#") and line.strip():
+                    name, value = line.split()
+                    values[name] = int(value, 16) if value.startswith("0x") else value
+    except OSError as e:
+        raise gdb.GdbError("gdbhelpers: %s: build the kernel first (make)" % e)
+    return values
 
 
-def defines(filename):
-    """{NAME: (value, comment)} for each numeric #define in kern/filename.
-    A value may use earlier names, e.g. (E820_MAP + 8)."""
-    found, values = {}, {}
-    with open(os.path.join(KERN, filename)) as f:
-        for m in re.finditer(r"^#define (\w+)[ \t]+([^/\n]+?)[ \t]*(?://[ \t]*(.*))?$",
-                             f.read(), re.M):
-            try:
-                values[m[1]] = eval(m[2], {"__builtins__": {}}, dict(values))
-            except Exception:
-                continue  # not a number: a string, a cast, a macro with arguments
-            found[m[1]] = (values[m[1]], m[3] or "")
-    return found
+def comments(filename):
+    """{NAME: comment} of the #defines in kern/filename that have one."""
+    with open(os.path.join("kern", filename)) as f:
+        return dict(re.findall(r"^#define (\w+)\b.*?//[ \t]*(.*)$", f.read(), re.M))
 
 
-LAYOUT = {name: v for name, (v, _) in defines("memlayout.h").items()}
-MMU = defines("mmu.h")
-CR0_PE, CR0_PG, EFER_LMA = (MMU[n][0] for n in ("CR0_PE", "CR0_PG", "EFER_LMA"))
-E820_TYPES = {v: n[len("E820_"):].lower() for n, (v, _) in defines("e820.c").items()
-              if n.startswith("E820_")}
+def e820_types():
+    """{type: name} of kern/e820.c's E820_* types: 1 is "usable", and so on."""
+    with open(os.path.join("kern", "e820.c")) as f:
+        return {int(v): n.lower() for n, v in re.findall(r"^#define E820_(\w+)\s+(\d+)\b",
+                                                          f.read(), re.M)}
+
+
+CONSTS = read_consts()
+MMU_NOTES = comments("mmu.h")
+CR0_PE, CR0_PG, EFER_LMA = (CONSTS[n] for n in ("CR0_PE", "CR0_PG", "EFER_LMA"))
+E820_TYPES = e820_types()
 MASK64 = (1 << 64) - 1
 
 
@@ -166,7 +179,8 @@ in real mode and in 16-bit protected mode. At reset it shows f000:fff0 at
 def bits(value, prefix):
     """'PE=1 WP=0 PG=1' for the bits kern/mmu.h names PREFIX_*, then each set
     one with its comment, and any set bits mmu.h does not name."""
-    named = [(n[len(prefix):], v, c) for n, (v, c) in MMU.items() if n.startswith(prefix)]
+    named = [(n[len(prefix):], v, MMU_NOTES.get(n, "")) for n, v in CONSTS.items()
+             if n.startswith(prefix)]
     line = " ".join("%s=%d" % (n, bool(value & v)) for n, v, _ in named)
     for n, v, c in named:
         if value & v:
@@ -201,7 +215,7 @@ named as kern/mmu.h names them."""
 
 def e820_offset(cpu):
     """Where the kernel sees physical memory: KERNBASE + physical once paging is on."""
-    return LAYOUT["KERNBASE"] if cpu.regs["CR0"] & CR0_PG else 0
+    return CONSTS["KERNBASE"] if cpu.regs["CR0"] & CR0_PG else 0
 
 
 @command("e820", gdb.COMMAND_DATA)
@@ -218,12 +232,12 @@ entry, as the kernel's boot banner prints them, then the usable total."""
 
     def at(phys, type):
         return gdb.Value(offset + phys).cast(gdb.lookup_type(type).pointer())
-    count = int(at(LAYOUT["E820_MAP"], "uint32").dereference())
-    if not 0 < count <= LAYOUT["E820_MAX"]:
+    count = int(at(CONSTS["E820_MAP"], "uint32").dereference())
+    if not 0 < count <= CONSTS["E820_MAX"]:
         raise gdb.GdbError("e820: no map stored yet (the count at %#x is %d): has the "
-                           "boot sector run?" % (LAYOUT["E820_MAP"], count))
-    print("e820: %d entries at physical %#x" % (count, LAYOUT["E820_ENTRIES"]))
-    entries, usable = at(LAYOUT["E820_ENTRIES"], "struct e820_entry"), 0
+                           "boot sector run?" % (CONSTS["E820_MAP"], count))
+    print("e820: %d entries at physical %#x" % (count, CONSTS["E820_ENTRIES"]))
+    entries, usable = at(CONSTS["E820_ENTRIES"], "struct e820_entry"), 0
     for e in (entries[i] for i in range(count)):
         base, length, kind = int(e["base"]), int(e["length"]), int(e["type"])
         usable += length if E820_TYPES.get(kind) == "usable" else 0
@@ -251,7 +265,7 @@ it as 64-bit code. Elsewhere it prints nothing, and it never fails a stop."""
 # starting at CR3, so they work whatever the kernel maps. Bits are named
 # as kern/mmu.h names them (PTE_*).
 
-PTE = {n[len("PTE_"):]: v for n, (v, _) in MMU.items() if n.startswith("PTE_")}
+PTE = {n[len("PTE_"):]: v for n, v in CONSTS.items() if n.startswith("PTE_")}
 LEVEL_NAMES = {4: "PML4", 3: "PDPT", 2: "PD", 1: "PT"}
 LOW48 = (1 << 48) - 1
 
@@ -261,8 +275,8 @@ def e820_offset(cpu):
     the direct map once the kernel's own page table is in use."""
     if not cpu.regs["CR0"] & CR0_PG:
         return 0
-    return LAYOUT["DIRECTMAP_BASE"] if translate(LAYOUT["KERNBASE"], cpu.regs["CR3"])[1] is None \
-        else LAYOUT["KERNBASE"]
+    return CONSTS["DIRECTMAP_BASE"] if translate(CONSTS["KERNBASE"], cpu.regs["CR3"])[1] is None \
+        else CONSTS["KERNBASE"]
 
 
 def read_table(pa, cache):
@@ -457,10 +471,10 @@ def trap_name(v):
             return names[v].string()
     except gdb.error:
         pass
-    counts = ("T_NEXCEPT", "T_NVECTORS", "T_NPICIRQ")     # sizes, not vectors
-    for name, (value, comment) in defines("trap.h").items():
-        if name.startswith("T_") and name not in counts and value == v and v >= 32:
-            return comment
+    notes = comments("trap.h")
+    for name, value in CONSTS.items():         # vectors only: see kern/genconsts.c
+        if name.startswith("T_") and value == v and v >= 32:
+            return notes.get(name, "")
     return ""
 #endif
 #if LAB >= 4
