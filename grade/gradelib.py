@@ -26,8 +26,9 @@ Rules the grader keeps:
     "emulation failure") ends the test at once, and every report carries
     what QEMU wrote on its stderr.
   - Each test's inputs come from its seed (t.new_seed() draws from it); a
-    failing test's report ends with the command that reruns it with that
-    seed: make grade TEST=name SEED=n.
+    failing test's report ends with the command that boots its last kernel
+    by hand (make qemu MEM=... KARGS="test=... seed=..."), then the one
+    that reruns the whole test with that seed: make grade TEST=name SEED=n.
   - Nothing outlives the grader: QEMU and GDB run in process groups of
     their own, die with it (a parent-death signal) and are killed by
     kill_children() when grade.py is told to stop.
@@ -564,6 +565,7 @@ class Context:
         self.tmp = tempfile.mkdtemp(prefix=f"kestrel-{test.name}-")
         self.qemus = []
         self.gdbport = None
+        self.by_hand = None     # the make command that boots the last kernel as boot() did
 
     def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None):
         """Start QEMU on a private copy of the disk with kernel command line
@@ -578,9 +580,12 @@ class Context:
         if gdb:
             port = self.gdbport = free_port()
         argv = self.tree.qemu_argv(kargs, disk, port, mem)
+        cpu = None
         if cpu_flags:
             at = argv.index("-cpu") + 1
             argv[at] += "," + cpu_flags
+            cpu = argv[at]
+        self.by_hand = by_hand(kargs, gdb, mem, self.tree.accel, cpu)
         path = None
         if monitor:
             path = os.path.join(self.tmp, f"monitor{len(self.qemus)}.sock")
@@ -678,8 +683,24 @@ class Context:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def by_hand(kargs, gdb, mem, accel, cpu):
+    """The make command that boots the kernel as Context.boot() did (with
+    kargs, under GDB, with mem, on the CPU model cpu), for a report: a
+    student runs the failed boot again, and watches it or debugs it."""
+    words = ["make", "qemu-gdb" if gdb else "qemu"]
+    if mem:
+        words.append(f"MEM={mem}")
+    if cpu:
+        # The Makefile takes CPU_MODEL as it is only with ACCEL given.
+        words += [f"ACCEL={accel}", f"CPU_MODEL={cpu}"]
+    if kargs.strip():
+        words.append(f'KARGS="{kargs.strip()}"')
+    return " ".join(words)
+
+
 class Result:
-    def __init__(self, test, status, message, output, seconds, seed=None, messages=""):
+    def __init__(self, test, status, message, output, seconds, seed=None, messages="",
+                 boot=None):
         self.test = test
         self.status = status
         self.message = message      # why it failed; "" when it passed
@@ -687,6 +708,7 @@ class Result:
         self.seconds = seconds
         self.seed = seed            # the test's seed (None: it did not run)
         self.messages = messages    # what QEMU wrote on its stderr
+        self.boot = boot            # the make command that boots its last kernel by hand
 
     def rerun(self):
         """The command that runs this test again with the same seed."""
@@ -709,6 +731,8 @@ class Result:
             parts.append("the kernel's last lines:\n" + tail(self.output))
         if self.messages.strip():
             parts.append("QEMU said (stderr):\n" + tail(self.messages, MESSAGE_LINES))
+        if self.status != PASS and self.boot:
+            parts.append("by hand: " + self.boot)
         if self.status != PASS and self.seed is not None:
             parts.append("rerun: " + self.rerun())
         return "\n".join(parts)
@@ -732,7 +756,7 @@ def run_test(tree, test, seed=None):
     finally:
         t.cleanup()
     return Result(test, status, message, t.output(), time.monotonic() - start, t.seed,
-                  t.messages())
+                  t.messages(), t.by_hand)
 
 
 def run_tests(tree, tests, jobs, on_result, seed=None):

@@ -441,14 +441,6 @@ def nosmap(t):
 ## Ways a user program once stopped the kernel ###############################
 # Regression tests: each failed on the kernel before the fix it checks.
 
-def kernel_symbols(t):
-    """{name: (address, size)} of the kernel's functions, from nm -S."""
-    out = subprocess.run([t.tree.tool("NM"), "-S", os.path.join(t.tree.path, "build", "kernel")],
-                         capture_output=True, check=True).stdout.decode()
-    return {f[3]: (int(f[0], 16), int(f[1], 16)) for f in (l.split() for l in out.splitlines())
-            if len(f) == 4}
-
-
 @test(0, "compat", scored=False)
 def compat(t):
     """A far jump to the 32-bit user code slot (sysret's, null) is a #GP that
@@ -471,7 +463,7 @@ def kstack_bt(t):
     q.expect(r"^panic: halted$")
     t.check(re.search(rf"^kstack_bt: on slot {slot}'s kernel stack", q.output, re.M) is not None,
             f"the test runs on slot {slot}'s stack", got=excerpt(q.output, 600))
-    syms = kernel_symbols(t)
+    syms = {s.name: (s.addr, s.size) for s in t.tree.symbols()}
     frames = re.findall(r"^  #\d+ 0x([0-9a-f]{16}) (\w+)\+0x", q.output, re.M)
     inside = [n for a, n in frames if n in syms and 0 < int(a, 16) - syms[n][0] <= syms[n][1]]
     t.check(inside[:2] == ["kstack_inner", "kstack_outer"],
@@ -499,7 +491,7 @@ def hang(t):
     """A child dies of a fault while another sleeps: the sleeper still wakes."""
     seed = t.new_seed()
     draws = seed_draws(seed)
-    addr, r1 = next(draws) % PAGE, next(draws)
+    addr, r1 = next(draws) % layout(t)["PGSIZE"], next(draws)
     out, status = run(t, "robust", "hang", seed)
     m = re.search(r"^robust: hang: child (\d+) status (-?\d+), child (\d+) status (-?\d+)$",
                   out, re.M)

@@ -228,6 +228,15 @@ class ReportTest(unittest.TestCase):
         self.assertIn("qemu: oops", text)
         self.assertNotIn("rerun", Result(t, PASS, "", "", 1.0, seed=1).report(True))
 
+    def test_failure_names_its_boot(self):
+        boot = gradelib.by_hand("test=kalloc_uaf seed=7 memdebug ", False, "32M", "tcg", None)
+        self.assertEqual(boot, 'make qemu MEM=32M KARGS="test=kalloc_uaf seed=7 memdebug"')
+        self.assertEqual(gradelib.by_hand("", True, None, "kvm", "qemu64,-smep"),
+                         "make qemu-gdb ACCEL=kvm CPU_MODEL=qemu64,-smep")
+        r = Result(fake_test("kalloc_uaf"), FAIL, "wrong", "out\n", 1.0, seed=5, boot=boot)
+        lines = r.report().splitlines()
+        self.assertEqual(lines[-2:], ["by hand: " + boot, "rerun: make grade TEST=kalloc_uaf SEED=5"])
+
     def test_tail(self):
         text = "".join(f"line {i}\n" for i in range(100))
         t = gradelib.tail(text, 5)

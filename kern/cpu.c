@@ -7,8 +7,9 @@
 //
 // The TSS holds no tasks in long mode, only stacks: rsp[0], where the CPU
 // switches on an interrupt from user mode (lab 4 points it at each
-// process's kernel stack), and ist[0..6], stacks that an IDT gate can ask
-// for whatever the CPU was doing. Three gates do (trap.c):
+// process's kernel stack), and ist[], IST stacks 1..7 (IST n is
+// ist[n - 1]) that an IDT gate can ask for whatever the CPU was doing.
+// Three gates do (trap.c):
 //
 //   IST_DBLFLT  double fault: the kernel's own stack may be what failed
 //               (an overflow into the guard page, a corrupted %rsp), so

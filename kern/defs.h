@@ -61,6 +61,8 @@ struct memrange {
 };
 void          mem_init(void);
 void          memmap_init(void);
+uint32        memmap_clean(struct e820_range *map, uint32 n, struct memrange *out);
+const struct e820_range *memmap_bios(uint32 *n);
 const struct memrange *memmap_usable(uint32 *n);
 uint64        memmap_pages(void);
 uint64        memmap_top(void);

@@ -3,10 +3,10 @@
 //
 // The BIOS's map (e820.c) lists ranges in any order; they may overlap,
 // repeat, or have length zero, and RAM may sit anywhere, above 4 GiB too.
-// memmap_init() turns it into a short sorted list of disjoint, page-aligned
-// ranges that kalloc may hand out:
+// memmap_clean() turns such a map into a short sorted list of disjoint,
+// page-aligned ranges that kalloc may hand out:
 //
-//   1. copy the valid entries, dropping empty ones;
+//   1. drop the empty entries (e820_ranges gives only the valid ones);
 //   2. sort them by base; merge overlapping and adjacent usable entries
 //      into one list, everything else (reserved, ACPI, bad) into another;
 //   3. take away from the usable list every non-usable range (the map's
@@ -18,16 +18,15 @@
 //   4. shrink each range to whole pages and cut off what lies beyond the
 //      direct map (DIRECTMAP_SIZE, memlayout.h), saying so.
 //
-// The result is printed ("memmap: [mem ...] usable"). A machine with less
-// than MEM_MIN_PAGES of it gets a panic that says so, not a hang later.
-// The page tables kalloc's pages go into are made from those pages, so
-// they are never handed out twice; memmap_steal() takes pages off the list
-// for a table that kalloc itself needs (its map of free pages).
-//
-// Test hook: e820test=SEED perturbs the BIOS's map before step 1 (splits,
-// duplicates, overlapping copies, empty entries, a shuffle, and one usable
-// range beyond the direct map), in a way that leaves its meaning alone:
-// the cleaned list must come out the same as without the option.
+// It works on whatever map it is given and keeps nothing (the self-test
+// e820_clean gives it a shuffled, split, overlapping copy of the BIOS's
+// map, which must come out the same). memmap_init() cleans the BIOS's map
+// and keeps the result, the list kalloc takes its pages from, and prints
+// it ("memmap: [mem ...] usable"). A machine with less than MEM_MIN_PAGES
+// of it gets a panic that says so, not a hang later. The page tables
+// kalloc's pages go into are made from those pages, so they are never
+// handed out twice; memmap_steal() takes pages off the list for a table
+// that kalloc itself needs (its map of free pages).
 
 #include "types.h"
 #include "param.h"
@@ -35,15 +34,11 @@
 #include "mmu.h"
 #include "defs.h"
 
-#define MEMMAP_MAX      (4 * E820_MAX + 8)  // entries, with e820test's extras
-
 extern char end[];                  // kernel.ld: the first byte after the kernel
 
-CMDLINE_OPTION(e820test, "a seed: feed the kernel a shuffled, split, overlapping copy of the e820 map");
-
-static struct e820_range map[MEMMAP_MAX];   // steps 1-2: the copy
-static uint32 nmap;
-static struct memrange usable[MEMMAP_MAX];  // steps 2-4: what kalloc may use
+static struct e820_range bios[E820_MAX];    // the BIOS's map, as e820_ranges gave it
+static uint32 nbios;
+static struct memrange usable[MEMMAP_MAX];  // the BIOS's map, cleaned: what kalloc may use
 static uint32 nusable;
 
 static uint64
@@ -58,11 +53,11 @@ round_down(uint64 x, uint64 to)
   return x / to * to;
 }
 
-// Insertion sort by base: the map holds a few dozen entries.
+// Insertion sort of map[0..n) by base: a map holds a few dozen entries.
 static void
-sort_map(void)
+sort_map(struct e820_range *map, uint32 n)
 {
-  for (uint32 i = 1; i < nmap; i++) {
+  for (uint32 i = 1; i < n; i++) {
     struct e820_range e = map[i];
     uint32 j = i;
     for (; j > 0 && map[j - 1].base > e.base; j--)
@@ -71,8 +66,8 @@ sort_map(void)
   }
 }
 
-// Append [base, end) to list (n entries, sorted by base), merging it with
-// the last entry when they overlap or touch.
+// Append [base, end) to list (*n entries of at most MEMMAP_MAX, sorted by
+// base), merging it with the last entry when they overlap or touch.
 static void
 append_merged(struct memrange *list, uint32 *n, uint64 base, uint64 end)
 {
@@ -81,27 +76,29 @@ append_merged(struct memrange *list, uint32 *n, uint64 base, uint64 end)
       list[*n - 1].end = end;
     return;
   }
+  if (*n == MEMMAP_MAX)
+    panic("memmap: more than %d ranges", MEMMAP_MAX);
   list[*n].base = base;
   list[*n].end = end;
   (*n)++;
 }
 
-// Take [lo, hi) out of usable[], splitting a range that holds it.
+// Take [lo, hi) out of list (*n ranges), splitting a range that holds it.
 static void
-subtract(uint64 lo, uint64 hi)
+subtract(struct memrange *list, uint32 *n, uint64 lo, uint64 hi)
 {
-  for (uint32 i = 0; i < nusable; i++) {
-    struct memrange *r = &usable[i];
+  for (uint32 i = 0; i < *n; i++) {
+    struct memrange *r = &list[i];
     if (hi <= r->base || lo >= r->end)
       continue;
     if (lo > r->base && hi < r->end) {          // a hole in the middle: split
-      if (nusable == MEMMAP_MAX)
+      if (*n == MEMMAP_MAX)
         panic("memmap: more than %d ranges", MEMMAP_MAX);
-      memmove(r + 2, r + 1, (nusable - i - 1) * sizeof(*r));
+      memmove(r + 2, r + 1, (*n - i - 1) * sizeof(*r));
       r[1].base = hi;
       r[1].end = r->end;
       r->end = lo;
-      nusable++;
+      (*n)++;
       i++;
     } else if (lo > r->base) {
       r->end = lo;
@@ -111,96 +108,24 @@ subtract(uint64 lo, uint64 hi)
   }
 }
 
-// Drop empty ranges from usable[].
+// Drop empty ranges from list (*n ranges).
 static void
-compact(void)
+compact(struct memrange *list, uint32 *n)
 {
-  uint32 n = 0;
+  uint32 kept = 0;
 
-  for (uint32 i = 0; i < nusable; i++)
-    if (usable[i].base < usable[i].end)
-      usable[n++] = usable[i];
-  nusable = n;
-}
-
-// e820test=SEED: replace the map by a copy that means the same.
-static void
-perturb(uint64 seed)
-{
-  static struct e820_range out[MEMMAP_MAX];
-  uint64 x = seed;
-  uint32 n = 0;
-
-  for (uint32 i = 0; i < nmap && n + 4 < MEMMAP_MAX; i++) {
-    struct e820_range e = map[i];
-    uint64 len = e.end - e.base;
-    uint64 cut = e.base + (len > 1 ? seed_next(&x) % len : 0);
-    switch (seed_next(&x) % 4) {
-    case 0:                                     // as it is
-      out[n++] = e;
-      break;
-    case 1:                                     // split in two
-      out[n] = e, out[n++].end = cut;
-      out[n] = e, out[n++].base = cut;
-      break;
-    case 2:                                     // twice
-      out[n++] = e;
-      out[n++] = e;
-      break;
-    default:                                    // and an overlapping piece
-      out[n++] = e;
-      out[n] = e, out[n++].base = cut;
-      break;
-    }
-    if (seed_next(&x) % 2)                      // an empty entry of any type
-      out[n++] = (struct e820_range){ cut, cut, (int)(seed_next(&x) % 2) };
-  }
-  // Usable RAM beyond the direct map: it must be reported and left alone.
-  uint64 far = DIRECTMAP_SIZE + (seed_next(&x) % 64) * PGSIZE_1G;
-  out[n++] = (struct e820_range){ far, far + (1 + seed_next(&x) % 4) * PGSIZE_1G, 1 };
-  for (uint32 i = n - 1; i > 0; i--) {          // Fisher-Yates shuffle
-    uint32 j = seed_next(&x) % (i + 1);
-    struct e820_range t = out[i];
-    out[i] = out[j];
-    out[j] = t;
-  }
-  printf("e820test: seed %lu: %u entries in place of %u\n", seed, n, nmap);
-  memmove(map, out, n * sizeof(out[0]));
-  nmap = n;
-}
-
-// Steps 1 and 2: the valid entries, sorted; the usable ones merged into
-// usable[], the others into reserved (returned, with their count in *nres).
-static struct memrange *
-read_map(uint32 *nres)
-{
-  static struct memrange reserved[MEMMAP_MAX];
-  uint32 n = 0;
-
-  nmap = e820_ranges(map, E820_MAX);
-  if (cmdline_get("e820test"))
-    perturb(cmdline_uint("e820test"));
-  for (uint32 i = 0; i < nmap; i++)
-    if (map[i].end > map[i].base)
-      map[n++] = map[i];
-  nmap = n;
-  sort_map();
-  *nres = nusable = 0;
-  for (uint32 i = 0; i < nmap; i++) {
-    if (map[i].usable)
-      append_merged(usable, &nusable, map[i].base, map[i].end);
-    else
-      append_merged(reserved, nres, map[i].base, map[i].end);
-  }
-  return reserved;
+  for (uint32 i = 0; i < *n; i++)
+    if (list[i].base < list[i].end)
+      list[kept++] = list[i];
+  *n = kept;
 }
 
 // Step 4: whole pages only, and nothing beyond the direct map.
 static void
-trim(void)
+trim(struct memrange *list, uint32 *n)
 {
-  for (uint32 i = 0; i < nusable; i++) {
-    struct memrange *r = &usable[i];
+  for (uint32 i = 0; i < *n; i++) {
+    struct memrange *r = &list[i];
     r->base = round_up(r->base, PGSIZE);
     r->end = round_down(r->end, PGSIZE);
     if (r->end > DIRECTMAP_SIZE && r->base < r->end) {
@@ -210,7 +135,7 @@ trim(void)
       r->end = from;
     }
   }
-  compact();
+  compact(list, n);
 }
 
 uint64
@@ -223,25 +148,60 @@ memmap_pages(void)
   return pages;
 }
 
-// Clean up the e820 map into the ranges kalloc may use (see the top).
+// Clean up the e820 ranges map[0..n), which this reorders, into the
+// ranges kalloc may use (steps 1-4 at the top), written to out (room for
+// MEMMAP_MAX); returns how many. Keeps nothing: the caller owns both.
+uint32
+memmap_clean(struct e820_range *map, uint32 n, struct memrange *out)
+{
+  static struct memrange reserved[MEMMAP_MAX];
+  uint32 valid = 0, nout = 0, nres = 0;
+
+  for (uint32 i = 0; i < n; i++)                // 1: no empty entries
+    if (map[i].end > map[i].base)
+      map[valid++] = map[i];
+  sort_map(map, valid);                         // 2: sorted, merged
+  for (uint32 i = 0; i < valid; i++) {
+    if (map[i].usable)
+      append_merged(out, &nout, map[i].base, map[i].end);
+    else
+      append_merged(reserved, &nres, map[i].base, map[i].end);
+  }
+  for (uint32 i = 0; i < nres; i++)             // 3: what the map reserves,
+    subtract(out, &nout, reserved[i].base, reserved[i].end);
+  subtract(out, &nout, 0, LOWMEM_TOP);          //    low memory,
+  subtract(out, &nout, KERNEL_PHYS, (uint64)end - KERNBASE);    // the kernel
+  compact(out, &nout);
+  trim(out, &nout);                             // 4
+  return nout;
+}
+
+// Clean up the BIOS's map into the ranges kalloc may use, and print them.
 void
 memmap_init(void)
 {
-  uint32 nres;
-  struct memrange *reserved = read_map(&nres);
+  static struct e820_range map[E820_MAX];
 
-  for (uint32 i = 0; i < nres; i++)
-    subtract(reserved[i].base, reserved[i].end);
-  subtract(0, LOWMEM_TOP);
-  subtract(KERNEL_PHYS, (uint64)end - KERNBASE);
-  compact();
-  trim();
+  nbios = e820_ranges(bios, E820_MAX);
+  memmove(map, bios, nbios * sizeof(bios[0]));
+  nusable = memmap_clean(map, nbios, usable);
   for (uint32 i = 0; i < nusable; i++)
     printf("memmap: [mem %p-%p] usable\n", (void *)usable[i].base, (void *)(usable[i].end - 1));
   if (memmap_pages() < MEM_MIN_PAGES)
     panic("memmap: %lu KiB of usable memory beside the kernel; it needs at least %lu KiB "
           "(is MEM too small?)", memmap_pages() * PGSIZE / 1024,
           (uint64)MEM_MIN_PAGES * PGSIZE / 1024);
+}
+
+// The BIOS's map as memmap_init read it (e820_ranges: the valid entries,
+// in the BIOS's order); *n is set to how many. A copy is kept because
+// e820.c reads the map at P2V, which the kernel's page table leaves
+// unmapped.
+const struct e820_range *
+memmap_bios(uint32 *n)
+{
+  *n = nbios;
+  return bios;
 }
 
 // The usable ranges: sorted, disjoint, page-aligned. *n is set to how many.
@@ -271,7 +231,7 @@ memmap_steal(uint64 bytes)
     if (r->end - r->base >= bytes && r->base + bytes <= BOOTMAP_SIZE) {
       uint64 pa = r->base;
       r->base += bytes;
-      compact();
+      compact(usable, &nusable);
       return pa;
     }
   }

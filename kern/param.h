@@ -12,6 +12,7 @@
 #define BACKTRACE_DEPTH 32      // most frames a backtrace prints
 #if LAB >= 2
 #define MEM_MIN_PAGES   256     // usable pages beside the kernel, at least (1 MiB), or panic
+#define MEMMAP_MAX      (2 * E820_MAX + 8)  // ranges in a cleaned e820 map, at most (memmap.c)
 #define KALLOC_POISON   0x6b    // what a free page is filled with (kalloc.c)
 #define KMALLOC_POISON  0x6d    // what a free heap object is filled with (kmalloc.c)
 #define KMALLOC_MIN     16      // smallest heap size class, bytes

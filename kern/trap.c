@@ -16,9 +16,10 @@
 // trap(tf) decides what each trap means:
 //   T_TIMER      a tick: ticks++, EOI, back to what ran
 //   T_SPURIOUS   the local APIC's spurious vector: counted, no EOI
-//   T_IRQ0..+15  the masked PICs' spurious IRQ 7 and 15: counted, no EOI
+//   T_IRQ0..+15  the masked PICs: of these only a spurious IRQ 7 (or 15,
+//                were the cascade unmasked) can come: counted, no EOI
 //   T_TEST       traptest.c's int $T_TEST: counted, back
-//   T_NMI        reported, and the kernel goes on
+//   T_NMI        reported, counted (this CPU's Nth), and the kernel goes on
 //   T_BRKPT      int3 in the kernel: reported, and the kernel goes on
 //   anything else  reported, then panic: an exception in the kernel is a
 //                kernel bug (lab 4 adds: in user mode, kill the process)
@@ -226,8 +227,8 @@ print_walk(uint64 va)
   printf("\n");
 }
 
-// The page fault part of a report: CR2, the error code's bits in words,
-// and the page-table entries on the way to CR2.
+// The page fault part of a report: CR2, the error code's bits (mmu.h's
+// PF_*) in words, and the page-table entries on the way to CR2.
 static void
 pagefault_report(struct trapframe *tf)
 {
@@ -241,10 +242,11 @@ pagefault_report(struct trapframe *tf)
          (e & PF_RSVD) ? ", reserved bit set" : "");
   print_walk(va);
 #else
-  // LAB 3: print three lines (trap.h's PF_* bits; labs/lab3.md has the
+  // LAB 3: print three lines (mmu.h's PF_* bits; labs/lab3.md has the
   // format the grader reads):
   //   trap: cr2 ADDR                       (rcr2(): the address that faulted)
   //   trap: error 0xE: present|not present, read|write, kernel|user, data|fetch
+  //                    (0xE: the error code with "0x%lx", not zero-padded)
   //                    (and ", reserved bit set" if PF_RSVD)
   //   print_walk(ADDR)                     (the entries on the way to it)
   (void)tf;
@@ -279,7 +281,7 @@ trap_report(struct trapframe *tf)
   //         (trap_name, mycpu()->id; user mode if tf->cs's low bits are DPL_USER)
   //   for a page fault, pagefault_report(tf); for a double fault,
   //     trap: cr2 ADDR (the last page fault's address ...)
-  //   else trap: error 0xE
+  //   else trap: error 0xE   (the error code with "0x%lx", not zero-padded)
   //   print_regs(tf), print_handler_stack()
   //   a backtrace of the interrupted code: from tf->rbp, within the
   //   stack_bounds() of tf->rbp.
@@ -327,9 +329,10 @@ trap(struct trapframe *tf)
   // LAB 3: count the trap in trapcount[], then, by tf->trapno (the top
   // of this file says what each means): the timer (ticks++, lapic_eoi),
   // the spurious vectors (mycpu()->spurious++, no EOI), T_TEST (nothing
-  // more); else trap_report(tf), and for an NMI (mycpu()->nmis++) or a
-  // breakpoint a line that says the kernel goes on, and return; anything
-  // else ends in panic("trap: NAME in FUNCTION").
+  // more); else trap_report(tf), and for an NMI (mycpu()->nmis++, then
+  // "trap: NMI N on cpu C: ..." with N the count after it: 1 for the
+  // first) or a breakpoint a line that says the kernel goes on, and
+  // return; anything else ends in panic("trap: NAME in FUNCTION").
   // Until then, interrupts get their EOI (so the kernel keeps running)
   // and every exception panics here.
   if (tf->trapno >= T_NEXCEPT) {

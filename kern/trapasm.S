@@ -25,7 +25,8 @@
 //
 //   interrupt or exception in the kernel: K (the CPU pushes on K itself)
 //   ... from user mode:                    K = TSS.rsp[0]
-//   NMI, double fault, machine check:      I = TSS.ist[n], whatever ran
+//   NMI, double fault, machine check:      I = IST stack n, whatever ran
+//                                          (IST n is TSS.ist[n - 1], trap.h)
 //   syscall: U until `movq %gs:CPU_KSTACK, %rsp`, then K
 //
 // Before calling C, the entry code makes a frame (saved %rbp, "return

@@ -25,9 +25,12 @@
 //   - the kernel image at KERNBASE, section by section with 4 KiB pages:
 //     text R-X, read-only data R-- NX, data and bss RW- NX, the boot stack
 //     RW- NX, and its guard page below it not mapped at all;
-//   - the direct map: physical 0 .. the top of usable memory at
-//     DIRECTMAP_BASE, RW- NX, with 1 GiB pages where CPUID offers them,
-//     else (or with the option directmap=2m) 2 MiB pages;
+//   - the direct map: physical 0 .. the top of usable memory, rounded up
+//     to a whole page of the direct map's size, at DIRECTMAP_BASE, RW- NX,
+//     with 1 GiB pages where CPUID offers them, else (or with the option
+//     directmap=2m) 2 MiB pages. It maps whatever lies below that top,
+//     holes too (the PCI hole below 4 GiB, reserved ranges), and the
+//     boot line says how much it maps;
 //   - nothing else: no identity map, so virtual page 0 is unmapped and a
 //     NULL dereference faults.
 // Every kernel entry is global (PTE_G, with CR4.PGE): lab 4's switches
@@ -39,7 +42,8 @@
 //
 // If the new table cannot be built (kalloc has no page, vm_map fails) or
 // does not map the running code and stack where they are, the kernel says
-// so and stays on the boot page tables; lab 2's handout boots that way.
+// so, gives its pages back and stays on the boot page tables; lab 2's
+// handout boots that way.
 //
 // Lab 2 exercises: vm_walk and vm_map.
 
@@ -129,9 +133,12 @@ vm_walk(pte_t *pml4, uint64 va, int level, int alloc)
 
 // Map [va, va + size) to physical [pa, pa + size) with pages of pgsize
 // bytes (PGSIZE, PGSIZE_2M or PGSIZE_1G), each entry pa | perm | PTE_P
-// (and PTE_PS for a large page). Returns 0, or -1 if a table could not be
-// made. Panics if va, pa or size is not a multiple of pgsize, or if a page
-// of the range is mapped already.
+// (and PTE_PS for a large page). Returns 0, or -1 where vm_walk finds no
+// entry of pgsize's level: kalloc had no page for a table, or a larger
+// page already maps that address. Panics on a pgsize that is none of the
+// three, on a va, pa or size that is not a multiple of it (the range must
+// be whole pages of pgsize), and on an entry to fill that is present
+// already (a page of that size, or a table of smaller pages).
 int
 vm_map(pte_t *pml4, uint64 va, uint64 pa, uint64 size, uint64 perm, uint64 pgsize)
 {
@@ -151,11 +158,13 @@ vm_map(pte_t *pml4, uint64 va, uint64 pa, uint64 size, uint64 perm, uint64 pgsiz
   }
   return 0;
 #else
-  // LAB 2: check the arguments (page_level(pgsize) is the level of the
-  // entries to fill; 0 for a size no level maps). Then for each page of
-  // the range, vm_walk (with alloc) to its entry at that level: return -1
-  // if there is none, panic("vm_map: %p is mapped already") if it is
-  // present, else fill it in as the comment above says.
+  // LAB 2: check the arguments: panic unless page_level(pgsize), the
+  // level of the entries to fill, is not 0 (a size no level maps) and
+  // va, pa and size are whole pages of pgsize. Then for each page of the
+  // range, vm_walk (with alloc) to its entry at that level: return -1 if
+  // there is none (no page for a table, or a larger page in the way),
+  // panic("vm_map: %p is mapped already") if it is present, else fill it
+  // in as the comment above says.
   (void)pml4;
   (void)va;
   (void)pa;
@@ -249,20 +258,26 @@ map_image(pte_t *pml4, void *start, void *stop, uint64 perm)
   return vm_map(pml4, va, va - KERNBASE, size, perm | PTE_G, PGSIZE);
 }
 
+// The bytes the direct map covers with pages of dmpage: physical 0 to the
+// top of usable memory rounded up to a whole page, at most DIRECTMAP_SIZE.
+static uint64
+directmap_size(uint64 dmpage)
+{
+  uint64 size = (memmap_top() + dmpage - 1) / dmpage * dmpage;
+
+  return size < DIRECTMAP_SIZE ? size : DIRECTMAP_SIZE;
+}
+
 // Fill pml4 as the top of this file says; 0, or -1 if vm_map failed.
 static int
 map_kernel(pte_t *pml4, uint64 nx, uint64 dmpage)
 {
-  uint64 dmsize = (memmap_top() + dmpage - 1) / dmpage * dmpage;
-
-  if (dmsize > DIRECTMAP_SIZE)
-    dmsize = DIRECTMAP_SIZE;
   if (map_image(pml4, boot_stack, boot_stack_top, PTE_W | nx) < 0 ||
       map_image(pml4, text_start, etext, 0) < 0 ||
       map_image(pml4, rodata_start, data_start, nx) < 0 ||
       map_image(pml4, data_start, end, PTE_W | nx) < 0)
     return -1;
-  return vm_map(pml4, DIRECTMAP_BASE, 0, dmsize, PTE_W | PTE_G | nx, dmpage);
+  return vm_map(pml4, DIRECTMAP_BASE, 0, directmap_size(dmpage), PTE_W | PTE_G | nx, dmpage);
 }
 
 // Does pml4 map va to physical pa?
@@ -289,6 +304,17 @@ unusable(pte_t *pml4)
   return NULL;
 }
 
+// Give back to kalloc the table page `table`, of level `level`, and every
+// table below it (not the pages its leaf entries map: they are not its).
+static void
+free_tables(pte_t *table, int level)
+{
+  for (int i = 0; level > 1 && i < NPTENTRIES; i++)
+    if ((table[i] & PTE_P) && !(table[i] & PTE_PS))
+      free_tables(KADDR(table[i] & PTE_ADDR), level - 1);
+  kfree(table);
+}
+
 // Build the kernel's page table and switch to it; 0, or -1 (with a line
 // saying why) if the kernel stays on the boot page tables.
 int
@@ -297,7 +323,7 @@ vm_init(void)
   struct features f = cpu_features();
   const char *opt = cmdline_get("directmap");
   int use1g = f.page1g && !(opt && strcmp(opt, "2m") == 0);
-  uint64 nx = f.nx ? PTE_NX : 0;
+  uint64 nx = f.nx ? PTE_NX : 0, dmpage = use1g ? PGSIZE_1G : PGSIZE_2M;
   pte_t *pml4 = kalloc();
   const char *why;
 
@@ -305,10 +331,12 @@ vm_init(void)
     why = "kalloc returned no page";
   } else {
     memset(pml4, 0, PGSIZE);
-    why = map_kernel(pml4, nx, use1g ? PGSIZE_1G : PGSIZE_2M) < 0 ? "vm_map failed" : unusable(pml4);
+    why = map_kernel(pml4, nx, dmpage) < 0 ? "vm_map failed" : unusable(pml4);
   }
   if (why) {
     printf("vm: no kernel page table (%s): staying on the boot page tables\n", why);
+    if (pml4)
+      free_tables(pml4, PTLEVELS);    // what was built: not to be lost to kalloc
     return -1;
   }
   if (f.nx)
@@ -317,7 +345,7 @@ vm_init(void)
   lcr3(PADDR(pml4));
   kernel_pml4 = pml4;
   printf("vm: kernel page table at %p; direct map of %lu MiB in %s pages; NX %s, SMEP %s, SMAP %s\n",
-         (void *)PADDR(pml4), (memmap_top() + (1 << 20) - 1) >> 20, use1g ? "1 GiB" : "2 MiB",
+         (void *)PADDR(pml4), directmap_size(dmpage) >> 20, use1g ? "1 GiB" : "2 MiB",
          f.nx ? "on" : "absent", f.smep ? "on" : "absent", f.smap ? "on" : "absent");
   return 0;
 }
