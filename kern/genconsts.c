@@ -116,6 +116,7 @@ consts_lab3(void)
   CONST(T_TEST);
   CONST(T_SPURIOUS);
   CONST(T_SYSCALL);
+  CONST(T_GPFLT);
 }
 #endif
 #if LAB >= 4
@@ -132,5 +133,11 @@ consts_lab4(void)
   CONST(CR0_TS);
   CONST(CR4_OSFXSR);
   CONST(CR4_OSXMMEXCPT);
+
+  // The tests of what a user program cannot do to the kernel.
+  CONST(NPROC);
+  CONST(SEG_UDATA);
+  CONST(SEG_TSS);
+  CONST(SEG_NDESC);
 }
 #endif
