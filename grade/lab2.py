@@ -249,7 +249,8 @@ def kfree_checks(t):
 
 @test(10, "kalloc_uaf")
 def kalloc_uaf(t):
-    """With memdebug, a write to a freed page is caught when it is handed out."""
+    """With memdebug, a write to a freed page is caught when it is handed out;
+    a write over its link is caught even without."""
     seed = t.new_seed()
     q = t.boot(f"test=kalloc_uaf seed={seed} memdebug")
     value, at, page = wait_for(q, r"^kalloc_uaf: writing 0x([0-9a-f]+) to byte (\d+) of freed "
@@ -259,6 +260,15 @@ def kalloc_uaf(t):
     q.expect(r"^panic: halted")
     t.check(m.group(1) == want, f"memdebug (seed={seed}) should catch the write",
             expected=f"panic: {want}, not 0x..", got=m.group(0))
+    # Without memdebug, a write over a freed page's link: caught at once.
+    seed = t.new_seed()
+    q = t.boot(f"test=kalloc_link seed={seed}")
+    link, page = wait_for(q, r"^kalloc_link: writing (0x[0-9a-f]+) over the link of freed "
+                          r"page (0x[0-9a-f]+)$").group(1, 2)
+    want = f"kalloc: page {page} was written after it was freed: its link is {link}, not a free page"
+    m = wait_for(q, r"^panic: (.*)$")
+    t.check(m.group(1) == want, f"kalloc (seed={seed}) should check the link before following it",
+            expected=f"panic: {want}", got=m.group(0))
 
 
 @test(5, "kmalloc")

@@ -20,6 +20,12 @@
 //     reserved range, memory beyond the map);
 //   - a double free: the page's bit is already set.
 //
+// The link itself is checked on every kalloc, memdebug or not: a free
+// page's first 8 bytes are what kalloc follows next, so a single write
+// there after a free (a use after free through a stale pointer) would
+// otherwise hand out whatever it points at: a kernel page in use, the
+// kernel image, anything. check_link panics instead, naming the page.
+//
 // Poisoning: kfree fills a page with KALLOC_POISON (param.h) before it
 // goes on the list, so that a use after free reads garbage that shows,
 // not plausible old data. With the command-line option memdebug, kalloc
@@ -122,6 +128,23 @@ check_poison(void *page)
             page, i, p[i], KALLOC_POISON);
 }
 
+// Panic unless the link of r, just taken off the list, is the end of the
+// list or a page on it (see the top): r was written after it was freed.
+static void
+check_link(struct run *r)
+{
+  uint64 next = (uint64)r->next;
+
+  if (next == 0)
+    return;
+  // In this order, so that nothing is read through, or computed from,
+  // a link that is not a direct-map page address.
+  if (next < DIRECTMAP_BASE || next - DIRECTMAP_BASE >= kmem.top || next % PGSIZE != 0 ||
+      !freemap_get(PADDR(r->next)))
+    panic("kalloc: page %p was written after it was freed: its link is %p, not a free page",
+          r, (void *)next);
+}
+
 // The function that holds return address ret, and in *offset where in it:
 // names the caller in a panic.
 const char *
@@ -155,6 +178,7 @@ kalloc(void)
 
   if (r == NULL)
     return NULL;
+  check_link(r);
   kmem.free = r->next;
   kmem.nfree--;
   freemap_set(PADDR(r), 0);
@@ -162,9 +186,11 @@ kalloc(void)
     check_poison(r);
   return r;
 #else
-  // LAB 2: take the page at the head of kmem.free, keep kmem.nfree and the
+  // LAB 2: take the page at the head of kmem.free (after check_link: its
+  // link must be sound before you follow it), keep kmem.nfree and the
   // page's free-map bit (freemap_set) true to the list, check its poison
   // when kmem.debug is set, and return it; NULL when the list is empty.
+  (void)check_link;
   (void)check_poison;
   (void)freemap_set;
   return NULL;

@@ -310,6 +310,34 @@ kalloc_uaf_test(void)
 }
 SELFTEST(kalloc_uaf, kalloc_uaf_test);
 
+// Without memdebug: take pages, give them back, and write 8 seeded bytes
+// over one freed page's link (its first 8 bytes): a page still in use, a
+// kernel-image address, a free page's address plus 8, or garbage. Then
+// take pages until kalloc comes to that one: it must panic naming it.
+__attribute__((noinline)) void
+kalloc_link_test(void)
+{
+  uint64 x = selftest_seed();
+  uint64 n = 1 + seed_next(&x) % 8;
+  uint8 *pages[8], *inuse = kalloc();
+
+  for (uint64 i = 0; i < n; i++)
+    if ((pages[i] = kalloc()) == NULL)
+      panic("kalloc_link: kalloc returned NULL");
+  for (uint64 i = 0; i < n; i++)
+    kfree(pages[i]);
+  uint8 *victim = pages[seed_next(&x) % n];
+  uint64 links[] = { (uint64)inuse, KERNBASE + KERNEL_PHYS + PGROUNDDOWN(seed_next(&x) % (1 << 20)),
+                     (uint64)pages[0] + 8, seed_next(&x) | 1 };
+  uint64 link = links[seed_next(&x) % 4];
+  printf("kalloc_link: writing %p over the link of freed page %p\n", (void *)link, victim);
+  *(uint64 *)victim = link;
+  for (uint64 i = 0; i < n; i++)
+    kalloc();
+  printf("kalloc_link: the write went unnoticed\n");
+}
+SELFTEST(kalloc_link, kalloc_link_test);
+
 //// The heap ///////////////////////////////////////////////////////////////////
 
 static struct {
