@@ -122,14 +122,14 @@ returns_to_trap_entry(uint64 ret)
 static void
 print_frame(int depth, uint64 ret)
 {
-  static uint64 prev;           // the address the line before this one printed
   uint64 offset = 0, back = 1;
 
 #if LAB >= 3
+  static uint64 prev;           // the address the line before this one printed
   if (depth > 0 && returns_to_trap_entry(prev))
     back = 0;
-#endif
   prev = ret;
+#endif
   const char *name = ksym_lookup(ret - back, &offset);
   if (name)
     printf("  #%d %p %s+0x%lx\n", depth, (void *)ret, name, offset + back);

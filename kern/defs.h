@@ -76,6 +76,7 @@ pte_t        *vm_lookup(pte_t *pml4, uint64 va, uint64 *pgsize);
 void          vm_unmap(pte_t *pml4, uint64 va, uint64 size);
 void          vm_boot_window(void);
 int           vm_init(void);
+void          vm_init_cpu(void);
 pte_t        *vm_kernel_pml4(void);
 #endif
 

@@ -21,7 +21,9 @@
 // levels: writable only if every level says so, user only if every level
 // says so, executable only if no level says PTE_NX).
 //
-// The kernel's page table (vm_init), replacing entry.S's boot tables:
+// The kernel's page table (vm_init, once per boot; vm_init_cpu turns on,
+// on each CPU, the features it uses and switches to it), replacing
+// entry.S's boot tables:
 //   - the kernel image at KERNBASE, section by section with 4 KiB pages:
 //     text R-X, read-only data R-- NX, data and bss RW- NX, the boot stack
 //     RW- NX, and its guard page below it not mapped at all;
@@ -339,15 +341,27 @@ vm_init(void)
       free_tables(pml4, PTLEVELS);    // what was built: not to be lost to kalloc
     return -1;
   }
-  if (f.nx)
-    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
-  lcr4(rcr4() | CR4_PGE | (f.smep ? CR4_SMEP : 0) | (f.smap ? CR4_SMAP : 0));
-  lcr3(PADDR(pml4));
   kernel_pml4 = pml4;
+  vm_init_cpu();
   printf("vm: kernel page table at %p; direct map of %lu MiB in %s pages; NX %s, SMEP %s, SMAP %s\n",
          (void *)PADDR(pml4), directmap_size(dmpage) >> 20, use1g ? "1 GiB" : "2 MiB",
          f.nx ? "on" : "absent", f.smep ? "on" : "absent", f.smap ? "on" : "absent");
   return 0;
+}
+
+// On each CPU, once vm_init has built the kernel's page table: turn on
+// what it relies on (NX for PTE_NX, global pages, SMEP and SMAP where the
+// CPU has them; each CPU has its own EFER and CR4) and switch to it. A
+// CPU that lab 5 starts later runs this part only.
+void
+vm_init_cpu(void)
+{
+  struct features f = cpu_features();
+
+  if (f.nx)
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+  lcr4(rcr4() | CR4_PGE | (f.smep ? CR4_SMEP : 0) | (f.smap ? CR4_SMAP : 0));
+  lcr3(PADDR(kernel_pml4));
 }
 
 // The kernel's page table; NULL while the boot page tables are in use.

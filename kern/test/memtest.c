@@ -327,7 +327,7 @@ kalloc_link_test(void)
   for (uint64 i = 0; i < n; i++)
     kfree(pages[i]);
   uint8 *victim = pages[seed_next(&x) % n];
-  uint64 links[] = { (uint64)inuse, KERNBASE + KERNEL_PHYS + PGROUNDDOWN(seed_next(&x) % (1 << 20)),
+  uint64 links[] = { (uint64)inuse, KERNBASE + KERNEL_PHYS + seed_next(&x) % (1 << 20) / PGSIZE * PGSIZE,
                      (uint64)pages[0] + 8, seed_next(&x) | 1 };
   uint64 link = links[seed_next(&x) % 4];
   printf("kalloc_link: writing %p over the link of freed page %p\n", (void *)link, victim);
