@@ -5,8 +5,9 @@
 // 8 lines each) come up delivering IRQ 0..7 at vectors 8..15, on top of
 // the CPU's exceptions, so pic_init remaps them to T_IRQ0..T_IRQ0+15 and
 // then masks every line: the kernel uses the local APIC (and, from lab 7,
-// the I/O APIC) instead. A masked PIC can still raise a spurious IRQ 7 or
-// 15; trap() counts those and sends no EOI.
+// the I/O APIC) instead. A masked master PIC can still raise a spurious
+// IRQ 7 (the slave's spurious IRQ 15 would need the cascade, IRQ 2, which
+// is masked too); trap() counts it and sends no EOI.
 //
 // The local APIC is each CPU's own controller, its registers a page of
 // memory-mapped I/O at the physical address MSR_APIC_BASE gives (0xfee00000
