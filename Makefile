@@ -302,7 +302,8 @@ CPU_MODEL := qemu64,+smep,+smap,+pdpe1gb
 ifeq ($(ACCEL),)
 # (Read when a recipe runs, after build/accel has been made.)
 ACCEL_USED = $(word 1,$(shell cat $(B)/accel))
-CPU_USED = $(word 2,$(shell cat $(B)/accel))
+# A CPU_MODEL given on the command line is used as it is.
+CPU_USED = $(if $(filter command line,$(origin CPU_MODEL)),$(CPU_MODEL),$(word 2,$(shell cat $(B)/accel)))
 ACCEL_DEP := $(B)/accel
 else
 ACCEL_USED = $(ACCEL)

@@ -275,7 +275,10 @@ def e820_offset(cpu):
     the direct map once the kernel's own page table is in use."""
     if not cpu.regs["CR0"] & CR0_PG:
         return 0
-    return CONSTS["DIRECTMAP_BASE"] if translate(CONSTS["KERNBASE"], cpu.regs["CR3"])[1] is None \
+    # (The page at KERNBASE itself holds the local APIC from lab 3 on: ask
+    # about the map's own page.)
+    at = CONSTS["KERNBASE"] + CONSTS["E820_MAP"]
+    return CONSTS["DIRECTMAP_BASE"] if translate(at, cpu.regs["CR3"])[1] is None \
         else CONSTS["KERNBASE"]
 
 
