@@ -114,7 +114,7 @@ endif
 ## Compiling #################################################################
 
 WARN := -Wall -Werror
-KCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -DSOL=$(SOL) -Ikern \
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -DSOL=$(SOL) -Ikern -I$(B) \
 	-m64 -ffreestanding -nostdinc -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls \
@@ -171,11 +171,15 @@ $(B)/kern/%.o: kern/%.S $(B)/flags
 # build/consts: the headers' constants as the compiler works them out for
 # this LAB, one "NAME VALUE" line each, for the grader, the GDB helpers and
 # this Makefile. kern/genconsts.c says which and how; its .d file names the
-# headers, so a change to one makes it again.
+# headers, so a change to one makes it again. The same run writes
+# build/consts.h, the struct offsets that kern/trapasm.S includes.
 $(B)/consts: kern/genconsts.c tools/consts.awk $(B)/flags
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)$(CC) $(KCFLAGS) -MT $@ -MF $@.d -S -o $@.$$$$.s $< && \
-	awk -f tools/consts.awk $@.$$$$.s >$@.$$$$ && mv $@.$$$$ $@; st=$$?; rm -f $@.$$$$.s $@.$$$$; exit $$st
+	awk -v header=1 -f tools/consts.awk $@.$$$$.s >$@.h.$$$$ && mv $@.h.$$$$ $@.h && \
+	awk -f tools/consts.awk $@.$$$$.s >$@.$$$$ && mv $@.$$$$ $@; st=$$?; rm -f $@.$$$$.s $@.$$$$ $@.h.$$$$; exit $$st
+$(B)/consts.h: $(B)/consts ;
+$(B)/kern/trapasm.o: $(B)/consts.h
 
 # Linker scripts go through the C preprocessor for memlayout.h's constants.
 $(B)/%.ld: %.ld kern/memlayout.h $(B)/flags

@@ -26,7 +26,7 @@
 // IST_DBLFLT's stack, which reports it.
 //
 // %gs: while the CPU runs the kernel, MSR_GS_BASE is this CPU's struct
-// cpu (mycpu() reads %gs:CPU_SELF); while it runs user code the user's
+// cpu (mycpu() reads its self field through %gs); while it runs user code the user's
 // base is there, and the kernel's waits in MSR_KERNEL_GS_BASE. swapgs
 // swaps the two on every entry from user mode and every return to it
 // (trapasm.S).
@@ -210,7 +210,7 @@ mycpu(void)
 {
   struct cpu *c;
 
-  asm volatile("movq %%gs:%c1, %0" : "=r"(c) : "i"(CPU_SELF));
+  asm volatile("movq %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(struct cpu, self)));
   return c;
 }
 

@@ -32,6 +32,12 @@
 #define NUMBER(name, v) asm volatile(".ascii \"@const " name " %c0 %c1 %c2 %c3\"" \
                                      :: PIECE(v, 3), PIECE(v, 2), PIECE(v, 1), PIECE(v, 0))
 #define CONST(name)     NUMBER(#name, name)
+// A struct's field offset or size: in build/consts, and as a #define in
+// build/consts.h, which the assembly includes (the asm-offsets technique:
+// the struct in the header is the one home of its layout).
+#define OFFSET(name, v) asm volatile(".ascii \"@offset " #name " %c0 %c1 %c2 %c3\"" \
+                                     :: PIECE(v, 3), PIECE(v, 2), PIECE(v, 1), PIECE(v, 0))
+#define FIELD(name, type, field)  OFFSET(name, __builtin_offsetof(struct type, field))
 #define STRING(name)    asm volatile(".ascii \"@string " #name " " name "\"")
 
 // Lab 1: the boot, the console, backtraces.
@@ -117,6 +123,17 @@ consts_lab3(void)
   CONST(T_SPURIOUS);
   CONST(T_SYSCALL);
   CONST(T_GPFLT);
+
+  // trapasm.S's view of the trap frame and of struct cpu (%gs:CPU_*).
+  FIELD(TF_TRAPNO, trapframe, trapno);
+  FIELD(TF_RIP, trapframe, rip);
+  FIELD(TF_CS, trapframe, cs);
+  FIELD(TF_RFLAGS, trapframe, rflags);
+  FIELD(TF_RSP, trapframe, rsp);
+  FIELD(TF_SS, trapframe, ss);
+  OFFSET(TF_SIZE, sizeof(struct trapframe));
+  FIELD(CPU_KSTACK, cpu, kstack_top);
+  FIELD(CPU_USER_RSP, cpu, user_rsp);
 }
 #endif
 #if LAB >= 4

@@ -43,25 +43,9 @@
 #include "trap.h"
 #include "defs.h"
 
-// The assembly's offsets (trap.h) must be the struct's.
-#define FIELD_AT(f, off) _Static_assert(__builtin_offsetof(struct trapframe, f) == (off), \
-                                        "trap.h: TF_" #f " is not the offset of " #f)
-FIELD_AT(r15, TF_R15);
-FIELD_AT(rbp, TF_RBP);
-FIELD_AT(rcx, TF_RCX);
-FIELD_AT(rax, TF_RAX);
-FIELD_AT(trapno, TF_TRAPNO);
-FIELD_AT(err, TF_ERR);
-FIELD_AT(rip, TF_RIP);
-FIELD_AT(cs, TF_CS);
-FIELD_AT(rflags, TF_RFLAGS);
-FIELD_AT(rsp, TF_RSP);
-FIELD_AT(ss, TF_SS);
-_Static_assert(sizeof(struct trapframe) == TF_SIZE, "trap.h: TF_SIZE is not the frame's size");
-_Static_assert(TF_SIZE % 16 == 0, "the trap frame must keep the stack 16-byte aligned");
-_Static_assert(__builtin_offsetof(struct cpu, self) == CPU_SELF, "trap.h: CPU_SELF");
-_Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK, "trap.h: CPU_KSTACK");
-_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "trap.h: CPU_USER_RSP");
+// (The assembly's offsets into these structs are generated: trap.h.)
+_Static_assert(sizeof(struct trapframe) % 16 == 0,
+               "the trap frame must keep the stack 16-byte aligned");
 _Static_assert(sizeof(struct tss) == 104, "a 64-bit TSS is 104 bytes");
 
 // An IDT entry (Intel SDM vol. 3A, figure 6-8).

@@ -18,12 +18,14 @@
 //     | rax ... r15  |  alltraps (and syscall_entry): the general registers
 //     +--------------+  <- %rsp when trap(tf) is called: tf
 //
-// The assembly names each field by its offset, TF_*, defined below; the
-// _Static_asserts in trap.c check that every offset matches the struct.
+// The assembly names each field by its offset, TF_*: the compiler works
+// them out from this struct (kern/genconsts.c), and the build writes them
+// to build/consts.h, which trapasm.S includes. This struct is their one
+// home.
 //
 // struct cpu is what %gs points at in the kernel (swapgs: see trapasm.S
-// and cpu.c). Its first fields are read by syscall_entry before it has a
-// stack, by offset (CPU_*), so they stay at the top and never move.
+// and cpu.c). syscall_entry reads two of its fields before it has a stack,
+// by offset (CPU_KSTACK, CPU_USER_RSP, made the same way).
 
 #ifndef KERN_TRAP_H
 #define KERN_TRAP_H
@@ -67,25 +69,6 @@
 #define IST_MCHK        3           // machine check
 #define NIST            3
 
-// Offsets of struct trapframe's fields, for the assembly.
-#define TF_R15          0
-#define TF_RBP          64
-#define TF_RCX          96
-#define TF_RAX          112
-#define TF_TRAPNO       120
-#define TF_ERR          128
-#define TF_RIP          136
-#define TF_CS           144
-#define TF_RFLAGS       152
-#define TF_RSP          160
-#define TF_SS           168
-#define TF_SIZE         176
-
-// Offsets of struct cpu's first fields, for the assembly (%gs:CPU_*).
-#define CPU_SELF        0
-#define CPU_KSTACK      8
-#define CPU_USER_RSP    16
-
 #ifndef __ASSEMBLER__
 #include "types.h"
 #include "mmu.h"
@@ -115,7 +98,7 @@ struct tss {
 
 // One CPU's state. %gs points here while the CPU runs the kernel.
 struct cpu {
-  struct cpu *self;     // CPU_SELF: this struct's address (mycpu reads it)
+  struct cpu *self;     // this struct's address (mycpu reads it through %gs)
   uint64 kstack_top;    // CPU_KSTACK: the stack syscall_entry switches to
   uint64 user_rsp;      // CPU_USER_RSP: the user %rsp, while it does
   int id;               // 0 .. NCPU-1

@@ -38,6 +38,7 @@
 
 #include "mmu.h"
 #include "trap.h"
+#include "consts.h"                     // TF_*, CPU_*: generated (trap.h says how)
 
 // Save the general registers, the last first, below trapno (trap.h).
 .macro pushregs
