@@ -282,6 +282,18 @@ kfree_bad_test(void)
 }
 SELFTEST(kfree_bad, kfree_bad_test);
 
+// Take n pages and give them back (the use-after-free tests' freed pages,
+// at the head of the list, the last one freed first).
+static void
+take_and_free(uint8 **pages, uint64 n, const char *test)
+{
+  for (uint64 i = 0; i < n; i++)
+    if ((pages[i] = kalloc()) == NULL)
+      panic("%s: kalloc returned NULL", test);
+  for (uint64 i = 0; i < n; i++)
+    kfree(pages[i]);
+}
+
 // With memdebug: take pages, give them back, write one byte of one freed
 // page (the seed says where and what), then take pages until that one
 // comes back: kalloc must panic.
@@ -294,11 +306,7 @@ kalloc_uaf_test(void)
 
   if (!kalloc_debug())
     panic("kalloc_uaf: run it with the memdebug option");
-  for (uint64 i = 0; i < n; i++)
-    if ((pages[i] = kalloc()) == NULL)
-      panic("kalloc_uaf: kalloc returned NULL");
-  for (uint64 i = 0; i < n; i++)
-    kfree(pages[i]);
+  take_and_free(pages, n, "kalloc_uaf");
   uint8 *victim = pages[seed_next(&x) % n];
   uint64 at = 8 + seed_next(&x) % (PGSIZE - 8);
   uint8 value = KALLOC_POISON + 1 + seed_next(&x) % 200;
@@ -321,14 +329,10 @@ kalloc_link_test(void)
   uint64 n = 1 + seed_next(&x) % 8;
   uint8 *pages[8], *inuse = kalloc();
 
-  for (uint64 i = 0; i < n; i++)
-    if ((pages[i] = kalloc()) == NULL)
-      panic("kalloc_link: kalloc returned NULL");
-  for (uint64 i = 0; i < n; i++)
-    kfree(pages[i]);
+  take_and_free(pages, n, "kalloc_link");
   uint8 *victim = pages[seed_next(&x) % n];
-  uint64 links[] = { (uint64)inuse, KERNBASE + KERNEL_PHYS + seed_next(&x) % (1 << 20) / PGSIZE * PGSIZE,
-                     (uint64)pages[0] + 8, seed_next(&x) | 1 };
+  uint64 image = KERNBASE + KERNEL_PHYS + seed_next(&x) % (1 << 20) / PGSIZE * PGSIZE;
+  uint64 links[] = { (uint64)inuse, image, (uint64)pages[0] + 8, seed_next(&x) | 1 };
   uint64 link = links[seed_next(&x) % 4];
   printf("kalloc_link: writing %p over the link of freed page %p\n", (void *)link, victim);
   *(uint64 *)victim = link;
