@@ -19,6 +19,17 @@
 //                         no stack switch by the CPU, so it switches to
 //                         the kernel stack itself and builds the same
 //                         frame, then calls syscall(tf).
+//   syscall_compat        MSR_CSTAR, syscall from 32-bit code: should it
+//                         ever come (cpu.c says why it cannot), the
+//                         same frame, and the program dies of it.
+//
+// And two ways out: trapret's iretq (with swapgs first, at usertrapret,
+// when it returns to user mode), and sysretq at the end of syscall_entry.
+// A fault at that iretq is the user's fault (bad_iret, below).
+//
+// Every way in clears RFLAGS before any C runs (clearflags below; syscall
+// has MSR_FMASK do it), and every way out to user mode runs with
+// interrupts off from the moment %gs is the user's again.
 //
 // The stack at each step (K: the kernel stack of whatever ran; I: an IST
 // stack; U: a user stack, from lab 4 on):
