@@ -17,7 +17,9 @@
 #     for page faults the address and the error code's bits;
 #   - the bad pointers badptr hands to every system call (each must return
 #     -1, and nothing but the programs' own lines may reach the console);
-#   - uvm_check's answer for each range, from the page layout alone.
+#   - uvm_check's answer for each range, from the page layout alone;
+#   - a seeded fuzzer's run (user/fuzz.c): every call made, children forked,
+#     free pages as before, and no process killed but its children.
 # Two GDB tests drive a real GDB: the ps helper in the middle of a fork
 # tree, and a hardware breakpoint in a user program's main, in ring 3.
 
@@ -352,7 +354,7 @@ def xv6_forktest(t):
             "forktest should print 'fork test OK'", got=excerpt(out, 800))
 
 
-## Bad pointers, leaks, kill ###########################################################
+## Bad pointers, leaks, kill, fuzzing ###################################################
 
 @test(15, "badptr")
 def badptr(t):
@@ -520,6 +522,29 @@ def fpu(t):
             "an exec'd program starts from the default state", got=excerpt(out, 800))
     t.check(status == 0 and not KILLED.search(out), "robust fpu exits 0, nobody killed",
             got=excerpt(out, 800))
+
+
+@test(10, "fuzz")
+def fuzz(t):
+    """A seeded run of random system calls with bad arguments, and children
+    that fault in every way: no panic, no hang, no leak, only children die."""
+    seed = t.new_seed()
+    n = 1000 + seed % 1000
+    out, status = run(t, "fuzz", seed, n)
+    no_failures(t, out, "fuzz")
+    m = re.search(r"^fuzz: seed (\d+): (\d+) calls, (\d+) children, "
+                  r"free pages before (\d+) after (\d+): ok$", out, re.M)
+    t.check(m is not None, "fuzz should end with its summary, ok", got=excerpt(out, 1500))
+    t.check(int(m[1]) == seed and int(m[2]) == n, "the seed, and every call made",
+            expected=f"seed {seed}: {n} calls", got=m[0])
+    # About 3 calls in 10 are forks; only a full process table or memory
+    # may make one fail.
+    t.check(int(m[3]) >= n // 5, "most forks should make a child", expected=f">= {n // 5}",
+            got=m[0])
+    t.check(m[4] == m[5], "every page should come back", got=m[0])
+    wrong = [k[0] for k in KILLED.finditer(out) if k[1] == "1" or k[2] != "fuzz"]
+    t.check(not wrong, "only the fuzzer's children may be killed", got="\n".join(wrong[:5]))
+    t.check(status == 0, "fuzz exits with status 0", got=status)
 
 
 ## GDB ############################################################################
