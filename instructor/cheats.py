@@ -248,9 +248,11 @@ def solve_but(path, old, new):
 
 
 CHEATS_2 = [
-    # kalloc hands out the head page twice before it unlinks it.
+    # kalloc hands out one page twice, once the boot is over (its 1000th
+    # page: a boot takes fewer), so that only a test that takes every page
+    # can see it.
     Cheat("same_page_twice", solve_but("kern/kalloc.c", "  kmem.free = r->next;\n",
-          "  static int twice;\n  if ((twice ^= 1) != 0)\n    return r;\n"
+          "  static int calls;\n  if (++calls == 1000)\n    return r;\n"
           "  kmem.free = r->next;\n"), fails("kalloc_all")),
     # The free-page count printed without counting.
     Cheat("hardcoded_count", solve_but("kern/kalloc.c", "  return kmem.nfree;\n",

@@ -51,6 +51,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 GRADE = os.path.join(TOP, "grade")
+FUZZ_RUNS = 3           # the fuzzer's runs beyond make grade's, each with a new seed
 
 
 class Tally:
@@ -217,6 +218,11 @@ def solution(tally, labs, work):
     for t in report["tests"]:
         lab, scored, passed, name, output = test_lab(t)
         tally.check(passed, f"solution passes {name}", output)
+    # The fuzzer with more seeds than the grade's one (each run picks its own).
+    for i in range(FUZZ_RUNS):
+        rc, out = run([sys.executable, os.path.join(GRADE, "grade.py"), "--test", "fuzz"])
+        seed = re.search(r"SEED=(\d+)", out) or re.search(r"^fuzz: seed (\d+)", out, re.M)
+        tally.check(rc == 0, f"the fuzzer, run {i + 2}" + (f" (seed {seed[1]})" if seed else ""), out)
 
 
 def handout(tally, lab, work):
