@@ -312,6 +312,11 @@ def fake_badptr(k, d):
 
 
 CHEATS_4 = [
+    # fork leaves the child the default FPU/SSE state, not the parent's.
+    Cheat("fork_drops_fpu", solve_but("kern/proc.c",
+          "  fpu_save(p->fpu);             // the parent's FPU/SSE state, as it is now\n"
+          "  memmove(np->fpu, p->fpu, sizeof(np->fpu));\n", ""),
+          fails("fpu")),
     # uvm_check looks at the first page of a range only.
     Cheat("check_first_page", solve_but("kern/uvm.c",
           "page < va + len; page += PGSIZE", "page <= PGROUNDDOWN(va); page += PGSIZE"),

@@ -242,8 +242,9 @@ fork(void)
   // (uvm_create) holding a copy of the parent's user memory (uvm_copy);
   // on failure freeproc() it and return -1. Copy the heap bounds, the
   // trap frame (so the child resumes where the parent called fork) with
-  // the child's %rax set to 0, and the name; set its parent; make it
-  // RUNNABLE and return its pid.
+  // the child's %rax set to 0, the FPU/SSE state (fpu_save the parent's
+  // live registers into its p->fpu, then copy that), and the name; set
+  // its parent; make it RUNNABLE and return its pid.
   (void)freeproc;
   return -1;
 #endif
