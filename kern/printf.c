@@ -194,7 +194,7 @@ panic(const char *fmt, ...)
   va_list ap;
   uint64 lo, hi;
 
-  cli();
+  cli();                        // for good: no pop_off follows a panic
   panicking++;
   if (panicking > 2)
     panic_halted();
