@@ -303,8 +303,8 @@ wait(uint64 status)
   }
 #else
   // LAB 4: loop: look through procs[] for children of myproc(). If one
-  // is a ZOMBIE: copyout its xstatus to status (unless status is 0;
-  // return -1 if that fails), freeproc() it and return its pid. If there
+  // is a ZOMBIE: copyout its xstatus (an int: sizeof(c->xstatus) bytes)
+  // to status (unless status is 0; return -1 if that fails), freeproc() it and return its pid. If there
   // are no children, or the caller was killed, return -1. Otherwise
   // yield() so that the children run, and look again.
   (void)status;

@@ -234,7 +234,8 @@ uvm_check(pte_t *pml4, uint64 va, uint64 len, int write)
   // half (below USERTOP: mind a range that wraps around the top of the
   // address space, and one that starts below USERTOP but ends above it)
   // and every page it touches is mapped (vm_lookup) with PTE_P and PTE_U,
-  // and PTE_W too if write. len == 0 is always fine.
+  // and PTE_W too if write. len == 0 is always fine. (User memory is all
+  // 4 KiB pages: step by PGSIZE.)
   (void)pml4;
   (void)va;
   (void)len;
