@@ -312,6 +312,9 @@ def fake_badptr(k, d):
 
 
 CHEATS_4 = [
+    # wait goes on waiting for a child although its caller was killed.
+    Cheat("wait_ignores_kill", solve_but("kern/proc.c", "if (!children || p->killed)",
+          "if (!children)"), fails("kill")),
     # fork leaves the child the default FPU/SSE state, not the parent's.
     Cheat("fork_drops_fpu", solve_but("kern/proc.c",
           "  fpu_save(p->fpu);             // the parent's FPU/SSE state, as it is now\n"

@@ -1,13 +1,18 @@
 // killtest SEED: kill() ends other processes, whatever they are doing.
 //
-// Forks K = 2 + SEED % 4 children. Even ones spin in a loop of yield()
-// calls (in lab 4 a process that never enters the kernel would keep the
-// CPU forever: nothing preempts it until lab 6); odd ones sleep for a
-// long time. The parent lets each start, kills each, and waits for each:
-// every one must come back with status -1, the status of a killed
-// process. kill() of a pid that does not exist must return -1.
+// Forks K = 3 + SEED % 3 children. Child i spins in a loop of yield()
+// calls if i % 3 == 0 (in lab 4 a process that never enters the kernel
+// would keep the CPU forever: nothing preempts it until lab 6), sleeps for
+// a long time if i % 3 == 1, and if i % 3 == 2 forks a grandchild that
+// sleeps GRANDCHILD_TICKS and waits for it. The parent lets each start,
+// kills each, and waits for each: every one must come back with status
+// -1, the status of a killed process, and the waiting one well before its
+// grandchild could have ended its wait (a wait() that ignores kill would
+// go on waiting). The grandchild, an orphan, is left asleep: the machine
+// powers off when killtest, the first process, exits. kill() of a pid
+// that does not exist must return -1.
 //
-// Output: "killtest: child P spinning|sleeping", "killtest: kill(P) = R",
+// Output: "killtest: child P spinning|sleeping|waiting", "killtest: kill(P) = R",
 // "killtest: reaped P status S", "killtest: kill(Q) = R" for a pid Q that
 // does not exist, and "killtest: ok" (exit 0) or "killtest: FAILED: ...".
 
@@ -15,11 +20,12 @@
 #include "user/user.h"
 
 #define MAXKIDS 5
+#define GRANDCHILD_TICKS 400    // how long the waiting child's child sleeps
 
 int
 main(int argc, char *argv[])
 {
-  int seed = argc > 1 ? atoi(argv[1]) : 0, kids = 2 + seed % 4, pids[MAXKIDS], bad = 0;
+  int seed = argc > 1 ? atoi(argv[1]) : 0, kids = 3 + seed % 3, pids[MAXKIDS], bad = 0;
 
   for (int i = 0; i < kids; i++) {
     pids[i] = fork();
@@ -28,17 +34,24 @@ main(int argc, char *argv[])
       exit(1);
     }
     if (pids[i] == 0) {
-      printf("killtest: child %d %s\n", getpid(), i % 2 ? "sleeping" : "spinning");
-      if (i % 2)
-        sleep(100000);
-      else
+      static const char *const kinds[] = { "spinning", "sleeping", "waiting" };
+      printf("killtest: child %d %s\n", getpid(), kinds[i % 3]);
+      if (i % 3 == 0)
         for (;;)
           yield();
+      if (i % 3 == 1)
+        sleep(100000);
+      if (fork() == 0) {
+        sleep(GRANDCHILD_TICKS);
+        exit(0);
+      }
+      wait(0);
       printf("killtest: FAILED: child %d went on after kill\n", getpid());
       exit(0);
     }
     yield();            // let it start
   }
+  int start = uptime();
   for (int i = 0; i < kids; i++)
     printf("killtest: kill(%d) = %d\n", pids[i], kill(pids[i]));
   for (int i = 0; i < kids; i++) {
@@ -47,10 +60,14 @@ main(int argc, char *argv[])
     if (status != -1)
       bad++;
   }
+  int late = uptime() - start >= GRANDCHILD_TICKS / 2;
+  if (late)
+    printf("killtest: FAILED: %d ticks to reap the killed children: wait() ignored kill\n",
+           uptime() - start);
   int nosuch = pids[kids - 1] + 1000 + seed % 1000;
   int r = kill(nosuch);
   printf("killtest: kill(%d) = %d\n", nosuch, r);
-  if (r != -1 || bad) {
+  if (r != -1 || bad || late) {
     printf("killtest: FAILED: %d children not killed, kill of no process = %d\n", bad, r);
     exit(1);
   }
