@@ -312,6 +312,9 @@ def fake_badptr(k, d):
 
 
 CHEATS_4 = [
+    # copy_page keeps every bit of the original entry (accessed, dirty, global).
+    Cheat("copy_keeps_flags", solve_but("kern/uvm.c", "*pte & (PTE_W | PTE_U | user_nx), PGSIZE)",
+          "*pte & ~(uint64)PTE_ADDR, PGSIZE)"), fails("uvm_copy")),
     # wait goes on waiting for a child although its caller was killed.
     Cheat("wait_ignores_kill", solve_but("kern/proc.c", "if (!children || p->killed)",
           "if (!children)"), fails("kill")),

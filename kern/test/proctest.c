@@ -111,9 +111,14 @@ copy_addr(uint64 *x)
 
 // uvm_foreach's step for compare_spaces: is the page at va in `from`
 // also in the other table, with the same permissions and contents, in
-// a page of its own? 0 if so, else why not.
+// a page of its own? 0 if so, else why not. In the copy (copy set), an
+// entry must hold nothing but its address and those permissions: the
+// test gives the original's entries bits a copy must not keep (accessed,
+// dirty, global: a global user page would outlive its address space in
+// every CPU's TLB).
 struct compare {
   pte_t *other;
+  int copy;                     // other is the copy
   const char *why;
   uint64 pages;
 };
@@ -131,6 +136,8 @@ compare_page(uint64 va, pte_t *a, void *arg)
     c->why = "a page's permissions differ";
   else if ((*a & PTE_ADDR) == (*b & PTE_ADDR))
     c->why = "a page is shared, not copied";
+  else if (c->copy && (*b & ~(perm | PTE_ADDR)))
+    c->why = "a copied entry keeps bits beyond P, W, U and NX";
   else if (memcmp(KADDR(*a & PTE_ADDR), KADDR(*b & PTE_ADDR), PGSIZE) != 0)
     c->why = "a page's contents differ";
   c->pages++;
@@ -143,7 +150,7 @@ compare_page(uint64 va, pte_t *a, void *arg)
 static const char *
 compare_spaces(pte_t *from, pte_t *to, uint64 *n)
 {
-  struct compare there = { to, NULL, 0 }, back = { from, NULL, 0 };
+  struct compare there = { to, 1, NULL, 0 }, back = { from, 0, NULL, 0 };
 
   if (uvm_foreach(from, compare_page, &there) || uvm_foreach(to, compare_page, &back))
     return there.why ? there.why : back.why;
@@ -166,7 +173,9 @@ uvm_copy_test(void)
       continue;
     if (uvm_alloc(from, va, PGSIZE, perm) < 0)
       panic("uvm_copy test: out of memory");
-    uint8 *page = KADDR(*vm_lookup(from, va, &pgsize) & PTE_ADDR);
+    pte_t *pte = vm_lookup(from, va, &pgsize);
+    *pte |= PTE_A | PTE_D | PTE_G;      // not for the copy to keep (see compare)
+    uint8 *page = KADDR(*pte & PTE_ADDR);
     for (int b = 0; b < PGSIZE; b += 8)
       *(uint64 *)(page + b) = seed_next(&x);
   }
