@@ -404,6 +404,11 @@ def forkleak(t):
     t.check(m is not None and int(m[1]) == 200 + seed % 200, "the seeded number of forks",
             expected=200 + seed % 200, got=m[0] if m else excerpt(out, 800))
     t.check(m[2] == m[3], "every page should come back", got=m[0])
+    f = re.search(r"^forkleak: a fork out of memory: fork = (\S+), free pages before (\d+) "
+                  r"after (\d+)$", out, re.M)
+    t.check(f is not None and f[1] == "-1" and f[2] == f[3],
+            "a fork that runs out of memory halfway fails and gives back every page",
+            got=f[0] if f else excerpt(out, 800))
     t.check(re.search(r"^forkleak: ok$", out, re.M) is not None and status == 0,
             "every child's pid and status right", got=excerpt(out, 800))
 

@@ -312,6 +312,10 @@ def fake_badptr(k, d):
 
 
 CHEATS_4 = [
+    # A fork that fails halfway keeps what it took (no freeproc).
+    Cheat("fork_failure_leaks", solve_but("kern/proc.c",
+          "uvm_copy(p->pml4, np->pml4) < 0) {\n    freeproc(np);\n",
+          "uvm_copy(p->pml4, np->pml4) < 0) {\n    np->state = UNUSED;\n"), fails("forkleak")),
     # copy_page keeps every bit of the original entry (accessed, dirty, global).
     Cheat("copy_keeps_flags", solve_but("kern/uvm.c", "*pte & (PTE_W | PTE_U | user_nx), PGSIZE)",
           "*pte & ~(uint64)PTE_ADDR, PGSIZE)"), fails("uvm_copy")),

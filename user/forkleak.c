@@ -8,7 +8,9 @@
 // that wait returns each child's pid and status. At the end every page and
 // process slot must be back: sysinfo's nproc and free pages exactly as
 // before. (The kernel's own tables, such as the one that maps kernel
-// stacks, exist already: this process's own stack needed them.)
+// stacks, exist already: this process's own stack needed them.) Last, a
+// fork that runs out of memory halfway must leave no page behind either
+// (failed_fork).
 //
 // Output:
 //   forkleak: N forks, free pages before B after A
@@ -22,6 +24,7 @@
 
 #define PGSIZE    4096
 #define MAXSHOWN  5     // wrong children reported one by one
+#define CHUNK_PAGES 64  // failed_fork grows the heap this much at a time
 
 // Child i: a little work in its own memory, then exit with status i % 7.
 static void
@@ -60,6 +63,40 @@ fork_one(int i, int pages, int show)
   return 1;
 }
 
+// A fork that runs out of memory halfway through copying this process
+// must give back every page it took. Grow the heap until sbrk fails
+// (nearly no memory is left), give back a seeded 25..40% of it, so that
+// this process is bigger than what is free, and fork: it must return -1
+// and leave the free count as it found it. Runs in a child of its own, so
+// that the page tables its heap needed go with it; its exit status says
+// whether it was right (0) or not.
+static void
+failed_fork(uint64 *x)
+{
+  struct sysinfo a, b;
+  int chunk = CHUNK_PAGES * PGSIZE, grown = 0;
+
+  while (sbrk(chunk) != (char *)-1)
+    grown += chunk;
+  int back = grown / 100 * (25 + seed_next(x) % 16) / PGSIZE * PGSIZE;
+  sbrk(-back);
+  sysinfo(&a);
+  int pid = fork();
+  if (pid == 0)
+    exit(0);
+  if (pid > 0)
+    wait(0);
+  sysinfo(&b);
+  printf("forkleak: a fork out of memory: fork = %s, free pages before %ld after %ld\n",
+         pid < 0 ? "-1" : "a child", a.freepages, b.freepages);
+  if (pid >= 0 || a.freepages != b.freepages) {
+    printf("forkleak: FAILED: a fork that ran out of memory %s\n",
+           pid >= 0 ? "did not fail" : "leaked pages");
+    exit(1);
+  }
+  exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -77,6 +114,11 @@ main(int argc, char *argv[])
     int pages = 1 + seed_next(&x) % 4;
     wrong += fork_one(i, pages, wrong < MAXSHOWN);
   }
+  int status = 1;
+  if (fork() == 0)
+    failed_fork(&x);
+  wait(&status);
+  wrong += status != 0;
   sysinfo(&after);
   printf("forkleak: %d forks, free pages before %ld after %ld\n",
          n, before.freepages, after.freepages);
