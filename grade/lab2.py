@@ -263,6 +263,9 @@ def kalloc_uaf(t):
     # Without memdebug, a write over a freed page's link: caught at once.
     seed = t.new_seed()
     q = t.boot(f"test=kalloc_link seed={seed}")
+    m = wait_for(q, r"^kalloc_link: freed page (0x[0-9a-f]+) is poison past its link: (\w+)$")
+    t.check(m.group(2) == "yes", "kfree poisons a page freed after the boot, memdebug or not",
+            got=m.group(0))
     link, page = wait_for(q, r"^kalloc_link: writing (0x[0-9a-f]+) over the link of freed "
                           r"page (0x[0-9a-f]+)$").group(1, 2)
     want = f"kalloc: page {page} was written after it was freed: its link is {link}, not a free page"
@@ -333,6 +336,11 @@ def vm_map_boot(t, cpu_flags):
             and int(pte, 16) & ~ad == want and size == "0x1000",
             f"vm_map of a 4 KiB page at {va:#x} (seed={seed})",
             expected=f"read ok, write ok, pte {want:#x} (A, D aside), page 0x1000", got=m.group(0))
+    m = wait_for(q, r"^vm_map: tables above it: pml4e (0x[0-9a-f]+) pdpte (0x[0-9a-f]+) "
+                 r"pde (0x[0-9a-f]+)$")
+    table = L["PTE_P"] | L["PTE_W"] | L["PTE_U"]
+    t.check(all(int(e, 16) & table == table for e in m.group(1, 2, 3)),
+            "an entry that points to a table is PTE_P | PTE_W | PTE_U", got=m.group(0))
     wait_for(q, r"^vm_map: after vm_unmap: not mapped$")
     m = wait_for(q, r"^vm_map: (0x[0-9a-f]+) -> 0x0 \(2 MiB\): pte (\S+), page (\S+), e820 count (\w+)$")
     want = L["PTE_P"] | L["PTE_PS"] | nx
@@ -340,7 +348,14 @@ def vm_map_boot(t, cpu_flags):
             and int(m.group(2), 16) & ~ad == want and m.group(3) == "0x200000"
             and m.group(4) == "ok", f"vm_map of a 2 MiB page at {big:#x}",
             expected=f"pte {want:#x}, page 0x200000, e820 count ok", got=m.group(0))
+    m = wait_for(q, r"^vm_map: a 4 KiB page at (0x[0-9a-f]+), inside the 2 MiB one: (-?\d+)$")
+    t.check(m.group(2) == "-1", "vm_map of a page inside a larger one returns -1 "
+            "(vm_walk finds the large page in the way)", got=m.group(0))
     wait_for(q, r"^vm_map: done$")
+    m = wait_for(q, r"^panic: (.*)$")
+    t.check(m.group(1) == f"vm_map: {va:#018x} is mapped already",
+            "mapping a page twice panics", expected=f"panic: vm_map: {va:#018x} is mapped already",
+            got=m.group(0))
 
 
 ## Page tables through GDB ###########################################################

@@ -248,6 +248,19 @@ def solve_but(path, old, new):
 
 
 CHEATS_2 = [
+    # kfree poisons only under memdebug.
+    Cheat("poison_only_debug", solve_but("kern/kalloc.c", "  if (poison_on_free())\n",
+          "  if (kmem.debug && poison_on_free())\n"), fails("kalloc_uaf")),
+    # Table entries without PTE_U (lab 4's user pages would then fault).
+    Cheat("table_not_user", solve_but("kern/vm.c", "*pte = PADDR(page) | PTE_TABLE;",
+          "*pte = PADDR(page) | PTE_P | PTE_W;"), fails("vm_map")),
+    # vm_walk walks into a large page as if it were a table.
+    Cheat("walk_into_large_page", solve_but("kern/vm.c",
+          "      if (*pte & PTE_PS)\n        return NULL;\n", ""), fails("vm_map")),
+    # vm_map overwrites a present entry.
+    Cheat("remap_silently", solve_but("kern/vm.c",
+          '    if (*pte & PTE_P)\n      panic("vm_map: %p is mapped already", (void *)(va + off));\n',
+          ""), fails("vm_map")),
     # kalloc hands out one page twice, once the boot is over (its 1000th
     # page: a boot takes fewer), so that only a test that takes every page
     # can see it.

@@ -165,8 +165,8 @@ vm_map(pte_t *pml4, uint64 va, uint64 pa, uint64 size, uint64 perm, uint64 pgsiz
   // va, pa and size are whole pages of pgsize. Then for each page of the
   // range, vm_walk (with alloc) to its entry at that level: return -1 if
   // there is none (no page for a table, or a larger page in the way),
-  // panic("vm_map: %p is mapped already") if it is present, else fill it
-  // in as the comment above says.
+  // panic("vm_map: %p is mapped already", that page's va) if it is
+  // present, else fill it in as the comment above says.
   (void)pml4;
   (void)va;
   (void)pa;

@@ -334,6 +334,11 @@ kalloc_link_test(void)
   uint64 image = KERNBASE + KERNEL_PHYS + seed_next(&x) % (1 << 20) / PGSIZE * PGSIZE;
   uint64 links[] = { (uint64)inuse, image, (uint64)pages[0] + 8, seed_next(&x) | 1 };
   uint64 link = links[seed_next(&x) % 4];
+  uint64 poisoned = 1;
+  for (uint64 i = sizeof(uint64); i < PGSIZE; i++)
+    poisoned &= victim[i] == KALLOC_POISON;
+  printf("kalloc_link: freed page %p is poison past its link: %s\n", victim,
+         poisoned ? "yes" : "no");
   printf("kalloc_link: writing %p over the link of freed page %p\n", (void *)link, victim);
   *(uint64 *)victim = link;
   for (uint64 i = 0; i < n; i++)
@@ -492,6 +497,10 @@ vm_map_test(void)
   printf("vm_map: %p -> %p: read %s, write %s, pte %p, page 0x%lx\n", (void *)va,
          (void *)PADDR(page), at[7] == x ? "ok" : "wrong", page[9] == ~x ? "ok" : "wrong",
          pte ? (void *)*pte : NULL, pgsize);
+  // The entries on the way down point to tables: PTE_P | PTE_W | PTE_U.
+  printf("vm_map: tables above it: pml4e %p pdpte %p pde %p\n",
+         (void *)*vm_walk(pml4, va, 4, 0), (void *)*vm_walk(pml4, va, 3, 0),
+         (void *)*vm_walk(pml4, va, 2, 0));
   vm_unmap(pml4, va, PGSIZE);
   printf("vm_map: after vm_unmap: %s\n", vm_lookup(pml4, va, &pgsize) ? "mapped" : "not mapped");
   kfree(page);
@@ -501,8 +510,19 @@ vm_map_test(void)
   printf("vm_map: %p -> 0x0 (2 MiB): pte %p, page 0x%lx, e820 count %s\n", (void *)big,
          pte ? (void *)*pte : NULL, pgsize,
          *(uint32 *)(big + E820_MAP) == *(uint32 *)KADDR(E820_MAP) ? "ok" : "wrong");
+  // A 4 KiB page inside the 2 MiB one: vm_walk finds the large page in
+  // the way (not a table to walk into), and vm_map says -1.
+  uint64 inside = big + (seed_next(&x) % 512) * PGSIZE;
+  printf("vm_map: a 4 KiB page at %p, inside the 2 MiB one: %d\n", (void *)inside,
+         vm_map(pml4, inside, 0, PGSIZE, nx, PGSIZE));
   vm_unmap(pml4, big, PGSIZE_2M);
   printf("vm_map: done\n");
+  // Mapping a page twice is a kernel bug: vm_map panics.
+  if (vm_map(pml4, va, 0, PGSIZE, nx, PGSIZE) < 0)
+    panic("vm_map test: vm_map failed");
+  printf("vm_map: mapping %p again\n", (void *)va);
+  vm_map(pml4, va, PGSIZE, PGSIZE, nx, PGSIZE);
+  printf("vm_map: the second mapping went through\n");
 }
 SELFTEST(vm_map, vm_map_test);
 
