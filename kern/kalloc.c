@@ -199,7 +199,9 @@ kalloc(void)
 
 // Put page (a direct-map address that kalloc returned) back on the list.
 // Panics, naming the caller, on a pointer that is not a page start, a page
-// kalloc does not hand out, or a page that is free already.
+// kalloc does not hand out, or a page that is free already. (A pointer
+// that is no direct-map address at all, a KERNBASE one say, is among the
+// second: PADDR of it wraps around to an address far above kmem.top.)
 __attribute__((noinline)) void
 kfree(void *page)
 {
