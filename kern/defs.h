@@ -170,6 +170,27 @@ int           copyinstr(pte_t *pml4, char *dst, uint64 src, uint64 max);
 void          user_access_end(void);
 #endif
 
+#if LAB >= 5
+// acpi.c
+struct acpi_ioapic {            // an I/O APIC, as the MADT lists it
+  uint8 id;                     // its I/O APIC ID
+  uint32 addr;                  // physical address of its registers
+  uint32 gsibase;               // the global system interrupt of its pin 0
+};
+extern int ncpu;                // CPUs found (1 until acpi_init says more)
+extern uint8 cpu_apicid[];      // [0 .. ncpu): their local APIC IDs; [0] is the boot CPU
+extern int nioapic;
+extern struct acpi_ioapic ioapics[];
+extern uint64 acpi_rsdp, acpi_root, acpi_madt;  // the tables' physical addresses (0: not found)
+int           acpi_init(void);
+uint32        acpi_irq_to_gsi(int irq, int *active_low, int *level);
+
+// ioapic.c
+void          ioapic_init(void);
+int           ioapic_route(int irq, int vector, int apicid);
+int           ioapic_entry(uint32 gsi, uint64 *entry);
+#endif
+
 // printf.c
 void          printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void          vprintf(const char *fmt, va_list ap);

@@ -158,3 +158,15 @@ consts_lab4(void)
   CONST(SEG_NDESC);
 }
 #endif
+#if LAB >= 5
+
+// Lab 5: CPUs and interrupt routing (acpi.c, ioapic.c).
+void
+consts_lab5(void)
+{
+  CONST(NCPU);
+  CONST(MMIO_IOAPIC);
+  CONST(T_SERIAL);
+  CONST(IRQ_COM1);
+}
+#endif

@@ -47,6 +47,10 @@ main(void)
 #if LAB >= 3
   trap_init();
 #endif
+#if LAB >= 5
+  acpi_init();
+  ioapic_init();
+#endif
 
   // A self-test powers the machine off when it ends (a panic does too), so
   // whoever runs it, the grader above all, never waits to learn it is done.

@@ -164,6 +164,17 @@
 #define UHEAPTOP        (USTACKTOP - USTACKSIZE - 0x1000)  // the heap ends below the stack's guard page
 #define KSTACKS_BASE    (KERNBASE - 0x40000000)  // processes' kernel stacks: 1 GiB below KERNBASE
 #endif
+#if LAB >= 5
+// Lab 5 adds the I/O APIC's registers (ioapic.c), in the page above the
+// local APIC's, uncached like them; the pages above it, up to
+// ISTSTACKS_BASE, stay unmapped:
+//
+//                          | guard page of IST 1       | ISTSTACKS_BASE
+//                          | unmapped                  |
+//   MMIO_IOAPIC ---------> | I/O APIC registers        | KERNBASE + 4 KiB
+//   MMIO_LAPIC ----------> | local APIC registers      | KERNBASE
+#define MMIO_IOAPIC     (MMIO_BASE + 0x1000)  // the I/O APIC's registers (ioapic.c)
+#endif
 #if LAB >= 2
 #ifndef __ASSEMBLER__
 // Physical address to direct-map address, and back.

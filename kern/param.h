@@ -19,10 +19,15 @@
 #define KMALLOC_MAX     1024    // largest; a bigger request gets a whole page
 #endif
 #if LAB >= 3
-#define NCPU            1       // CPUs with per-CPU state (cpu.c); lab 5 raises it
 #define HZ              100     // timer interrupts a second (lapic.c)
 #define ISTSTACKSIZE    0x2000  // 8 KiB for each IST stack, a guard page below each
 #define CALIBRATE_MS    50      // how long lapic.c measures the LAPIC timer against the PIT
+#endif
+#if LAB >= 5
+#define NCPU            8       // CPUs with per-CPU state (cpu.c); acpi.c keeps the first NCPU
+#define NIOAPIC         4       // I/O APICs acpi.c records from the MADT, at most
+#else
+#define NCPU            1       // CPUs with per-CPU state (cpu.c): one until lab 5
 #endif
 #if LAB >= 4
 #define NPROC           64      // processes at once (proc.c)

@@ -57,6 +57,11 @@
 #define T_IRQ0          32          // the 8259 PICs' 16 lines, remapped here (all masked)
 #define T_NPICIRQ       16
 #define T_TIMER         48          // the local APIC timer
+#if LAB >= 5
+#define T_SERIAL        49          // COM1 through the I/O APIC: routed in lab 5, raised
+                                    //   by the UART from lab 7 (ioapic.c says why not yet)
+#define IRQ_COM1        4           // COM1's ISA IRQ
+#endif
 #define T_TEST          64          // traptest.c's int $T_TEST
 #define T_SPURIOUS      255         // the local APIC's spurious vector
 #define T_NVECTORS      256
