@@ -103,6 +103,8 @@ extern uint64 tsc_hz;
 extern uint64 lapic_hz;
 void          lapic_init(void);
 void          lapic_init_cpu(void);
+void          lapic_start_ap(int apicid, uint64 pa);
+void          udelay(uint64 us);
 void          lapic_eoi(void);
 int           lapic_id(void);
 
@@ -184,6 +186,10 @@ extern struct acpi_ioapic ioapics[];
 extern uint64 acpi_rsdp, acpi_root, acpi_madt;  // the tables' physical addresses (0: not found)
 int           acpi_init(void);
 uint32        acpi_irq_to_gsi(int irq, int *active_low, int *level);
+
+// smp.c
+void          smp_init(void);
+void          ap_main(uint64 id);
 
 // ioapic.c
 void          ioapic_init(void);

@@ -130,6 +130,7 @@ boot_gdt_desc64:
 // The boot page tables, one page each, page-aligned as the MMU requires.
 .section .data
 .p2align PGSHIFT
+.globl boot_pml4                             // the other CPUs start on these too (smp.c)
 boot_pml4:
   .quad   PHYS(boot_pdpt_low) + (PTE_P | PTE_W)
   .fill   PML4_HIGH_INDEX - 1, 8, 0

@@ -169,6 +169,52 @@ lapic_init_cpu(void)
   lapic_write(LAPIC_EOI, 0);
 }
 
+#if LAB >= 5
+#define LAPIC_ICRLO     0x300       // interrupt command: what to send, and status
+#define LAPIC_ICRHI     0x310       //   bits 24..31: the destination APIC ID
+#define ICR_INIT        0x00500     // delivery mode INIT
+#define ICR_STARTUP     0x00600     // delivery mode STARTUP (SIPI): vector = page number
+#define ICR_BUSY        0x01000     // delivery status: not yet accepted
+#define ICR_ASSERT      0x04000
+#define ICR_LEVEL       0x08000     // level triggered (INIT wants it)
+#define INIT_WAIT_US    10000       // SDM vol. 3A 9.4.4.1: 10 ms after INIT
+#define STARTUP_WAIT_US 200         //   and 200 us after each STARTUP
+
+// Busy-wait us microseconds, by the calibrated TSC.
+void
+udelay(uint64 us)
+{
+  uint64 end = rdtsc() + tsc_hz / 1000000 * us;
+
+  while (rdtsc() < end)
+    pause();
+}
+
+// Send an interrupt command to the CPU whose local APIC ID is apicid, and
+// wait until its APIC has accepted it.
+static void
+lapic_ipi(int apicid, uint32 command)
+{
+  lapic_write(LAPIC_ICRHI, (uint32)apicid << 24);
+  lapic_write(LAPIC_ICRLO, command);
+  while (lapic_read(LAPIC_ICRLO) & ICR_BUSY)
+    pause();
+}
+
+// Start the CPU apicid at physical address pa (a page below 1 MiB), in
+// real mode: INIT, then STARTUP twice (smp.c says why).
+void
+lapic_start_ap(int apicid, uint64 pa)
+{
+  lapic_ipi(apicid, ICR_INIT | ICR_LEVEL | ICR_ASSERT);
+  udelay(INIT_WAIT_US);
+  for (int i = 0; i < 2; i++) {
+    lapic_ipi(apicid, ICR_STARTUP | (uint32)(pa >> PGSHIFT));
+    udelay(STARTUP_WAIT_US);
+  }
+}
+#endif
+
 // Tell the local APIC that the interrupt being handled is done.
 void
 lapic_eoi(void)

@@ -50,6 +50,7 @@ main(void)
 #if LAB >= 5
   acpi_init();
   ioapic_init();
+  smp_init();
 #endif
 
   // A self-test powers the machine off when it ends (a panic does too), so

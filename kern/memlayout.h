@@ -174,6 +174,10 @@
 //   MMIO_IOAPIC ---------> | I/O APIC registers        | KERNBASE + 4 KiB
 //   MMIO_LAPIC ----------> | local APIC registers      | KERNBASE
 #define MMIO_IOAPIC     (MMIO_BASE + 0x1000)  // the I/O APIC's registers (ioapic.c)
+// The other CPUs start in real mode in this page (smp.c, apentry.S): below
+// 1 MiB, between the boot loader's stage 2 and its scratch area, both done
+// with by then.
+#define AP_TRAMPOLINE   0x9000
 #endif
 #if LAB >= 2
 #ifndef __ASSEMBLER__

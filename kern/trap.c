@@ -128,10 +128,12 @@ trap_init(void)
   idt_init();
   lapic_init();
   trap_init_cpu(0);
+  intr_on();    // from here on the timer interrupts whatever runs
 }
 
 // On each CPU, as CPU id: load the IDT, set up its GDT, TSS and %gs
-// (cpu.c) and its local APIC timer; then let interrupts in.
+// (cpu.c) and its local APIC timer. Interrupts stay off: the caller turns
+// them on when the CPU is ready for them.
 void
 trap_init_cpu(int id)
 {
@@ -143,7 +145,6 @@ trap_init_cpu(int id)
   lidt(&desc);
   cpu_init(id);
   lapic_init_cpu();
-  intr_on();    // from here on the timer interrupts whatever runs
 }
 
 // The name of the kernel function holding addr, with its offset.
