@@ -104,6 +104,7 @@ extern uint64 lapic_hz;
 void          lapic_init(void);
 void          lapic_init_cpu(void);
 void          lapic_start_ap(int apicid, uint64 pa);
+void          lapic_nmi_others(void);
 void          udelay(uint64 us);
 void          lapic_eoi(void);
 int           lapic_id(void);
@@ -189,6 +190,8 @@ uint32        acpi_irq_to_gsi(int irq, int *active_low, int *level);
 
 // smp.c
 void          smp_init(void);
+int           smp_stop_others(void);
+extern volatile int cpus_stopping;
 void          ap_main(uint64 id);
 
 // ioapic.c

@@ -174,6 +174,8 @@ lapic_init_cpu(void)
 #define LAPIC_ICRHI     0x310       //   bits 24..31: the destination APIC ID
 #define ICR_INIT        0x00500     // delivery mode INIT
 #define ICR_STARTUP     0x00600     // delivery mode STARTUP (SIPI): vector = page number
+#define ICR_NMI         0x00400     // delivery mode NMI
+#define ICR_ALL_BUT_SELF 0xC0000    // destination shorthand: every other CPU
 #define ICR_BUSY        0x01000     // delivery status: not yet accepted
 #define ICR_ASSERT      0x04000
 #define ICR_LEVEL       0x08000     // level triggered (INIT wants it)
@@ -199,6 +201,14 @@ lapic_ipi(int apicid, uint32 command)
   lapic_write(LAPIC_ICRLO, command);
   while (lapic_read(LAPIC_ICRLO) & ICR_BUSY)
     pause();
+}
+
+// An NMI to every CPU but this one (the destination shorthand "all
+// excluding self": no ID needed).
+void
+lapic_nmi_others(void)
+{
+  lapic_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF);
 }
 
 // Start the CPU apicid at physical address pa (a page below 1 MiB), in

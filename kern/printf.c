@@ -195,6 +195,10 @@ panic(const char *fmt, ...)
   uint64 lo, hi;
 
   cli();                        // for good: no pop_off follows a panic
+#if LAB >= 5
+  if (panicking == 0 && smp_stop_others() < 0)
+    halt_forever();             // another CPU's panic came first: its output only
+#endif
   panicking++;
   if (panicking > 2)
     panic_halted();

@@ -78,6 +78,22 @@ smp_init(void)
              AP_START_MS);
 }
 
+// A panic stops every CPU (the first CPU to panic calls this): it sends
+// the others an NMI, which no cli holds off; trapasm.S's NMI entry sees
+// cpus_stopping and halts there, before any C. 0 for the CPU that is
+// first, -1 for any other, which must stop quietly too.
+volatile int cpus_stopping;
+
+int
+smp_stop_others(void)
+{
+  if (__atomic_exchange_n(&cpus_stopping, 1, __ATOMIC_ACQ_REL) != 0)
+    return -1;
+  if (ncpu > 1)
+    lapic_nmi_others();
+  return 0;
+}
+
 // An AP's first C code, on its own stack, with the boot page tables.
 void
 ap_main(uint64 id)

@@ -198,6 +198,12 @@ bad_iret:
 
 .globl paranoid
 paranoid:
+#if LAB >= 5
+  // A CPU that panicked stops the others with an NMI (smp.c): stop here,
+  // before any C code, whatever this CPU was doing.
+  cmpl    $0, cpus_stopping(%rip)
+  jne     cpu_stopped
+#endif
   pushregs
   clearflags
   // Kernel %gs bases are kernel addresses: bit 63 set, the sign bit of
@@ -232,6 +238,16 @@ paranoid:
   pushq   $\trapno                      // trapno
   pushregs
 .endm
+
+#if LAB >= 5
+// Where every CPU but a panicking one ends: no interrupt (cli), and no
+// further NMI either (the CPU takes none until an iretq, which never comes).
+.globl cpu_stopped
+cpu_stopped:
+  cli
+  hlt
+  jmp     cpu_stopped
+#endif
 
 // syscall, from user mode: the CPU saved the user %rip in %rcx and
 // %rflags in %r11, cleared the flags MSR_FMASK names (IF among them: no
