@@ -198,6 +198,14 @@ void          ap_main(uint64 id);
 void          ioapic_init(void);
 int           ioapic_route(int irq, int vector, int apicid);
 int           ioapic_entry(uint32 gsi, uint64 *entry);
+
+// spinlock.c
+struct spinlock;
+void          initlock(struct spinlock *lk, const char *name);
+void          acquire(struct spinlock *lk);
+void          release(struct spinlock *lk);
+int           holding(struct spinlock *lk);
+int           lock_order_seen(struct spinlock *first, struct spinlock *then);
 #endif
 
 // printf.c

@@ -160,7 +160,7 @@ consts_lab4(void)
 #endif
 #if LAB >= 5
 
-// Lab 5: CPUs and interrupt routing (acpi.c, ioapic.c).
+// Lab 5: CPUs, interrupt routing (acpi.c, ioapic.c) and spinlocks.
 void
 consts_lab5(void)
 {
@@ -168,5 +168,11 @@ consts_lab5(void)
   CONST(MMIO_IOAPIC);
   CONST(T_SERIAL);
   CONST(IRQ_COM1);
+
+  // The spinlock tests (kern/test/locktest.c).
+  CONST(NHELD);
+  CONST(NLOCKCLASS);
+  CONST(LOCK_WAIT_MS);
+  CONST(LOCK_WAIT_SPINS);
 }
 #endif

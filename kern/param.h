@@ -26,6 +26,11 @@
 #if LAB >= 5
 #define NCPU            8       // CPUs with per-CPU state (cpu.c); acpi.c keeps the first NCPU
 #define NIOAPIC         4       // I/O APICs acpi.c records from the MADT, at most
+#define NHELD           8       // spinlocks one CPU holds at once, at most (spinlock.c)
+#define NLOCKCLASS      64      // lock classes (names) the lock-order checker knows; <= 64
+#define LOCK_WAIT_MS    1000    // a CPU spinning this long on a lock panics (the watchdog)
+#define LOCK_WAIT_SPINS (1 << 21)  // the same in spins, while tsc_hz is still 0: 0.6-1.2 s
+                                   //   under TCG (pause is slow there), 0.1 s or so on a CPU
 #else
 #define NCPU            1       // CPUs with per-CPU state (cpu.c): one until lab 5
 #endif

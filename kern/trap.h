@@ -117,6 +117,12 @@ struct cpu {
   struct proc *proc;    // the process running here, NULL in the scheduler
   struct context *scheduler;  // the scheduler's context, saved by swtch (proc.c)
 #endif
+#if LAB >= 5
+  // The spinlocks this CPU holds, oldest first (spinlock.c): only this CPU
+  // touches them, with interrupts off. The lock-order checker reads them.
+  struct spinlock *held[NHELD];
+  int nheld;
+#endif
 };
 #endif
 
