@@ -325,6 +325,13 @@ def fake_badptr(k, d):
 
 
 CHEATS_4 = [
+    # wait reports every child as having exited 0.
+    Cheat("wait_status_zero", solve_but("kern/proc.c", "        if (status && copyout",
+          "        c->xstatus = 0;\n        if (status && copyout"), fails("hang")),
+    # wait reaps the child even when its status cannot be stored.
+    Cheat("wait_reaps_on_bad_status", solve_but("kern/proc.c",
+          "sizeof(c->xstatus)) < 0)\n          return -1;\n",
+          "sizeof(c->xstatus)) < 0)\n          ;\n"), fails("fuzz", "badptr")),
     # A fork that fails halfway keeps what it took (no freeproc).
     Cheat("fork_failure_leaks", solve_but("kern/proc.c",
           "uvm_copy(p->pml4, np->pml4) < 0) {\n    freeproc(np);\n",
