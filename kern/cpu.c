@@ -131,7 +131,7 @@ tss_init(struct cpu *c)
   c->tss.iomap_base = sizeof(c->tss);
   for (int n = 1; n <= NIST; n++) {
     uint64 pa = (uint64)iststack_mem[c->id][n - 1] - KERNBASE;
-    if (vm_map(pml4, ist_base(c->id, n), pa, ISTSTACKSIZE, PTE_W | PTE_G | nx, PGSIZE) < 0)
+    if (kvm_map(ist_base(c->id, n), pa, ISTSTACKSIZE, PTE_W | nx) < 0)
       panic("tss_init: cannot map IST stack %d", n);
     c->tss.ist[n - 1] = ist_base(c->id, n) + ISTSTACKSIZE;   // IST n is ist[n - 1]
   }
@@ -182,17 +182,28 @@ fpu_restore(uint8 *area)
 }
 
 #endif
+// Point %gs at cpus[id], the first thing a CPU does: mycpu() works from
+// here on, and so do push_off and (lab 5) spinlocks, which everything
+// takes, printf and kalloc among them.
+void
+cpu_early(int id)
+{
+  struct cpu *c = &cpus[id];
+
+  c->self = c;
+  c->id = id;
+  wrmsr(MSR_GS_BASE, (uint64)c);
+}
+
 // Set up the CPU this runs on as CPU id: GDT, TSS, %gs, syscall.
 void
 cpu_init(int id)
 {
   struct cpu *c = &cpus[id];
 
-  c->self = c;
-  c->id = id;
+  cpu_early(id);
   tss_init(c);
   gdt_init(c);
-  wrmsr(MSR_GS_BASE, (uint64)c);
   wrmsr(MSR_KERNEL_GS_BASE, 0);         // user mode's %gs base, until lab 4 says
   wrmsr(MSR_STAR, ((uint64)SEG_UCODE32 << 48) | ((uint64)SEG_KCODE << 32));
   wrmsr(MSR_LSTAR, (uint64)syscall_entry);

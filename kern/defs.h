@@ -78,6 +78,7 @@ void          vm_boot_window(void);
 int           vm_init(void);
 void          vm_init_cpu(void);
 pte_t        *vm_kernel_pml4(void);
+int           kvm_map(uint64 va, uint64 pa, uint64 size, uint64 perm);
 #endif
 
 #if LAB >= 3
@@ -86,6 +87,7 @@ struct cpu;
 
 // cpu.c
 void          cpu_init(int id);
+void          cpu_early(int id);
 struct cpu   *mycpu(void);
 void          push_off(void);
 void          pop_off(void);
@@ -111,6 +113,7 @@ int           lapic_id(void);
 
 // trap.c
 extern uint64 trapcount[];
+void          count_trap(uint64 v);
 void          trap_init(void);
 void          trap_init_cpu(int id);
 void          trap(struct trapframe *tf);
@@ -188,8 +191,16 @@ extern uint64 acpi_rsdp, acpi_root, acpi_madt;  // the tables' physical addresse
 int           acpi_init(void);
 uint32        acpi_irq_to_gsi(int irq, int *active_low, int *level);
 
+void          kmalloc_init(void);     // kmalloc.c, from lab 5 on
+
+// console.c
+void          console_putc(int c);
+void          console_write(const char *s, int n);
+
 // smp.c
 void          smp_init(void);
+void          smp_go(void (*fn)(void));
+int           smp_running(void);
 int           smp_stop_others(void);
 extern volatile int cpus_stopping;
 void          ap_main(uint64 id);
@@ -211,6 +222,7 @@ int           lock_order_seen(struct spinlock *first, struct spinlock *then);
 // printf.c
 void          printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void          vprintf(const char *fmt, va_list ap);
+extern int    panicking;
 void          panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void          halt_forever(void) __attribute__((noreturn));
 

@@ -111,8 +111,7 @@ ioapic_map(struct acpi_ioapic *io)
            io->addr);
     return -1;
   }
-  if (vm_map(vm_kernel_pml4(), MMIO_IOAPIC, page, PGSIZE, PTE_W | PTE_PCD | PTE_PWT | PTE_G,
-             PGSIZE) < 0)
+  if (kvm_map(MMIO_IOAPIC, page, PGSIZE, PTE_W | PTE_PCD | PTE_PWT) < 0)
     panic("ioapic_init: cannot map the I/O APIC");
   regs = (volatile uint32 *)(MMIO_IOAPIC + off);
   return 0;

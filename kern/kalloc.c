@@ -40,7 +40,10 @@
 // kmem.nfree is the length of the list; kalloc's pages are not zeroed
 // (callers that need zeros, such as page tables, clear them).
 //
-// There is one CPU and no interrupts yet: no lock (lab 5 adds one).
+// Locking: from lab 5 on, several CPUs call kalloc and kfree at once, so
+// the list, the count and the free map change only under kmem.lock
+// (kmem_lock, kmem_unlock). Before lab 5 there is one CPU, and the two
+// do nothing; kalloc and kfree call them all the same.
 //
 // Lab 2 exercise: kalloc and kfree.
 
@@ -50,6 +53,9 @@
 #include "mmu.h"
 #include "x86.h"
 #include "defs.h"
+#if LAB >= 5
+#include "spinlock.h"
+#endif
 
 CMDLINE_OPTION(memdebug, "check that freed pages and heap objects stay unwritten (use after free)");
 
@@ -64,6 +70,9 @@ static struct {
   uint64 top;           // physical address the free map ends at
   int filling;          // kalloc_init is handing its pages to kfree
   int debug;            // memdebug: kalloc checks each page's poison
+#if LAB >= 5
+  struct spinlock lock; // held while the list, nfree or the free map change
+#endif
 } kmem;
 
 //// Given helpers ///////////////////////////////////////////////////////////
@@ -168,28 +177,51 @@ bad_free(void *page, const char *why, void *ret)
 
 //// The allocator /////////////////////////////////////////////////////////////
 
+// Hold the allocator (see the top).
+static void
+kmem_lock(void)
+{
+#if LAB >= 5
+  acquire(&kmem.lock);
+#endif
+}
+
+static void
+kmem_unlock(void)
+{
+#if LAB >= 5
+  release(&kmem.lock);
+#endif
+}
+
 // A free page (its direct-map address), off the list; NULL if none is left.
 // With memdebug, check that it is still poisoned (check_poison).
 void *
 kalloc(void)
 {
 #if SOL >= 2
-  struct run *r = kmem.free;
+  struct run *r;
 
-  if (r == NULL)
-    return NULL;
-  check_link(r);
-  kmem.free = r->next;
-  kmem.nfree--;
-  freemap_set(PADDR(r), 0);
-  if (kmem.debug)
-    check_poison(r);
+  kmem_lock();
+  r = kmem.free;
+  if (r != NULL) {
+    check_link(r);
+    kmem.free = r->next;
+    kmem.nfree--;
+    freemap_set(PADDR(r), 0);
+  }
+  kmem_unlock();
+  if (r != NULL && kmem.debug)
+    check_poison(r);            // the page is ours now: no lock needed
   return r;
 #else
-  // LAB 2: take the page at the head of kmem.free (after check_link: its
-  // link must be sound before you follow it), keep kmem.nfree and the
-  // page's free-map bit (freemap_set) true to the list, check its poison
+  // LAB 2: between kmem_lock() and kmem_unlock() (see the top), take the
+  // page at the head of kmem.free (after check_link: its link must be
+  // sound before you follow it), and keep kmem.nfree and the page's
+  // free-map bit (freemap_set) true to the list. Then check its poison
   // when kmem.debug is set, and return it; NULL when the list is empty.
+  (void)kmem_lock;
+  (void)kmem_unlock;
   (void)check_link;
   (void)check_poison;
   (void)freemap_set;
@@ -214,6 +246,7 @@ kfree(void *page)
     bad_free(page, "not the start of a page", ret);
   if (!managed(pa))
     bad_free(page, "not a page kalloc hands out", ret);
+  kmem_lock();
   if (freemap_get(pa))
     bad_free(page, "double free", ret);
   if (poison_on_free())
@@ -222,12 +255,15 @@ kfree(void *page)
   kmem.free = r;
   kmem.nfree++;
   freemap_set(pa, 1);
+  kmem_unlock();
 #else
   // LAB 2: check page, in this order, with bad_free(page, why,
   // __builtin_return_address(0)) for each mistake: "not the start of a
   // page", "not a page kalloc hands out" (managed), "double free"
   // (freemap_get). Then poison it if poison_on_free() says so, push it on
-  // kmem.free, count it in kmem.nfree and set its free-map bit.
+  // kmem.free, count it in kmem.nfree and set its free-map bit. The
+  // double-free check and everything after it go between kmem_lock() and
+  // kmem_unlock() (see the top): the page must not go free twice at once.
   (void)page;
   (void)bad_free;
   (void)managed;
@@ -262,6 +298,9 @@ freemap_init(void)
   kmem.top = memmap_top();
   memset(kmem.freemap, 0, bytes);
   kmem.debug = cmdline_get("memdebug") != NULL;
+#if LAB >= 5
+  initlock(&kmem.lock, "kmem");
+#endif
 }
 
 // Give kfree every usable page with a physical address in [lo, hi). The

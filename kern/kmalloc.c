@@ -29,7 +29,9 @@
 // kalloc: the heap grows to its peak use and stays there (kmalloc_pages
 // says how big that is).
 //
-// One CPU, no interrupts: no lock yet (lab 5 adds one).
+// Locking: from lab 5 on, heap.lock (heap_lock, heap_unlock) guards the
+// free lists, the slabs' free bits and the page count; a slab grows under
+// it, so kalloc's lock is taken inside this one, never the other way.
 
 #include "types.h"
 #include "param.h"
@@ -37,6 +39,9 @@
 #include "mmu.h"
 #include "x86.h"
 #include "defs.h"
+#if LAB >= 5
+#include "spinlock.h"
+#endif
 
 #define SLAB_MAGIC      0x6b736c6162ull     // "kslab"
 #define SLAB_FIRST      64                  // offset of a slab's first object
@@ -60,7 +65,27 @@ struct object {
 static struct {
   struct object *free[NCLASSES];    // each class's free objects, last freed first
   uint64 pages;                     // pages the heap holds (slabs and big objects)
+#if LAB >= 5
+  struct spinlock lock;
+#endif
 } heap;
+
+// Hold the heap (see the top); before lab 5, one CPU: nothing to do.
+static void
+heap_lock(void)
+{
+#if LAB >= 5
+  acquire(&heap.lock);
+#endif
+}
+
+static void
+heap_unlock(void)
+{
+#if LAB >= 5
+  release(&heap.lock);
+#endif
+}
 
 // The class of a request of size bytes (1 .. KMALLOC_MAX).
 static int
@@ -156,16 +181,20 @@ kmalloc(uint64 size)
     void *page = kalloc();
     if (page == NULL)
       panic("kmalloc: out of memory (kalloc returned no page)");
+    heap_lock();
     heap.pages++;
+    heap_unlock();
     return page;
   }
   int c = size_class(size);
+  heap_lock();
   if (heap.free[c] == NULL)
     grow(c);
   struct object *o = heap.free[c];
   struct slab *s = slab_of(o);
   heap.free[c] = o->next;
   set_free(s, object_index(s, o), 0);
+  heap_unlock();
   if (kalloc_debug())
     check_poison(s, o);
   return o;
@@ -188,8 +217,10 @@ kmfree(void *p)
   void *ret = __builtin_return_address(0);
   struct slab *s = slab_of(p);
 
+  heap_lock();
   if ((void *)s == p) {                     // a big object: a whole page
     heap.pages--;
+    heap_unlock();
     kfree(p);
     return;
   }
@@ -200,7 +231,17 @@ kmfree(void *p)
   if (is_free(s, object_index(s, p)))
     bad_kmfree(p, "double free", ret);
   push(s, p);
+  heap_unlock();
 }
+
+#if LAB >= 5
+// Once, at boot (mem_init), before any kmalloc.
+void
+kmalloc_init(void)
+{
+  initlock(&heap.lock, "heap");
+}
+#endif
 
 // Pages the heap holds.
 uint64

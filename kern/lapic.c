@@ -140,8 +140,7 @@ lapic_init(void)
   uint64 pa = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR, timer, tsc;
 
   pic_init();
-  if (vm_map(vm_kernel_pml4(), MMIO_LAPIC, pa, PGSIZE, PTE_W | PTE_PCD | PTE_PWT | PTE_G,
-             PGSIZE) < 0)
+  if (kvm_map(MMIO_LAPIC, pa, PGSIZE, PTE_W | PTE_PCD | PTE_PWT) < 0)
     panic("lapic_init: cannot map the local APIC");
   lapic = (volatile uint32 *)MMIO_LAPIC;
   lapic_write(LAPIC_SVR, LAPIC_SVR_ON | T_SPURIOUS);

@@ -32,9 +32,19 @@ poweroff(int status)
   halt_forever();
 }
 
+static void
+nothing_to_do(void)
+{
+  printf("kestrel: nothing more to do; halting\n");
+  halt_forever();
+}
+
 void
 main(void)
 {
+#if LAB >= 5
+  cpu_early(0);         // %gs first: spinlocks need it, and printf takes one
+#endif
   uart_init();
   printf("\nkestrel: an x86-64 teaching kernel\n");
   cmdline_init();
@@ -61,10 +71,14 @@ main(void)
     poweroff(0);
   }
 #if LAB >= 4
-  if (userinit(cmdline_get("init")) == 0)
-    scheduler();        // runs the processes; never returns
+  if (userinit(cmdline_get("init")) < 0)
+    nothing_to_do();
 #endif
-
-  printf("kestrel: nothing more to do; halting\n");
-  halt_forever();
+#if LAB >= 5
+  smp_go(scheduler);    // the other CPUs run processes too
+#endif
+#if LAB >= 4
+  scheduler();          // runs the processes; never returns
+#endif
+  nothing_to_do();
 }

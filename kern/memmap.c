@@ -253,5 +253,8 @@ mem_init(void)
   else if (memmap_top() > BOOTMAP_SIZE)
     printf("memmap: memory above %lu MiB is not used (no direct map)\n",
            (uint64)BOOTMAP_SIZE >> 20);
+#if LAB >= 5
+  kmalloc_init();
+#endif
   printf("kalloc: %lu free pages\n", kalloc_nfree());
 }

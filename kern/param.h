@@ -26,6 +26,7 @@
 #if LAB >= 5
 #define NCPU            8       // CPUs with per-CPU state (cpu.c); acpi.c keeps the first NCPU
 #define NIOAPIC         4       // I/O APICs acpi.c records from the MADT, at most
+#define CONSOLE_LINE    160     // bytes of a line each CPU collects before it prints (console.c)
 #define NHELD           8       // spinlocks one CPU holds at once, at most (spinlock.c)
 #define NLOCKCLASS      64      // lock classes (names) the lock-order checker knows; <= 64
 #define LOCK_WAIT_MS    1000    // a CPU spinning this long on a lock panics (the watchdog)

@@ -24,7 +24,11 @@ static const char hex_digits[] = "0123456789abcdef";
 static void
 putc(int c)
 {
+#if LAB >= 5
+  console_putc(c);      // a whole line at a time (several CPUs print)
+#else
   uart_putc(c);
+#endif
 }
 
 static void
@@ -165,7 +169,7 @@ halt_forever(void)
 // How many panics have begun: 1 in an ordinary panic, more when something
 // went wrong while panicking (a fault in the backtrace once traps exist, or
 // a panic called by something panic itself calls).
-static int panicking;
+int panicking;
 
 // The last line of every panic, written straight to the UART so that it
 // comes out even when printf is what broke. In a self-test (test=NAME)

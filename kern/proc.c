@@ -11,21 +11,37 @@
 // syscall_entry and the CPU (TSS.rsp[0], which the scheduler points at it)
 // save the user registers on every entry from user mode.
 //
-// Scheduling, lab 4's way: one process runs at a time, and keeps the CPU
-// until it exits, yields (yield(), sleep()) or waits for a child. The
-// scheduler() loop runs on the boot stack: it picks the next RUNNABLE
-// process round robin, loads its page table and kernel stack, and
-// swtch()es to it; the process comes back with sched(), which swtch()es
-// to the scheduler. A timer interrupt in user mode only counts a tick.
+// Scheduling: a process keeps its CPU until it exits, yields (yield(),
+// sleep()) or waits for a child. Each CPU runs a scheduler() loop on a
+// stack of its own (the boot stack, an AP's stack): it picks the next
+// RUNNABLE process round robin, loads its page table and kernel stack,
+// and swtch()es to it; the process comes back with sched(), which
+// swtch()es to the scheduler. A timer interrupt in user mode only counts
+// a tick (lab 6 preempts).
 //
-// Interrupts and the switch: sched() runs swtch() inside push_off(), and
-// the scheduler runs it inside its own push_off(). Each side's pop_off()
-// after its swtch() undoes the other side's push_off(), so the count
-// stays right, and sched() carries the process's remembered interrupt
-// state (cpu.intena) across the switch: a process that gave up the CPU
-// with interrupts on (in a system call) gets them back on, whatever the
-// process that ran in between had. (A process that exits from a fault
-// arrives with them off; the next one must not inherit that.)
+// The process table's lock (lock_procs; from lab 5 on a spinlock, before
+// that interrupts off on the one CPU) guards every slot's state, the pid
+// counter and the parent links. A switch happens with it held, taken on
+// one side of swtch() and released on the other: a process that gives up
+// its CPU (yield, exit, wait) takes the lock, sets its state and calls
+// sched(); the scheduler it switches to releases the lock, after swtch()
+// has left the process's stack. The other way, the scheduler takes the
+// lock, marks a process RUNNING and switches to it; the process releases
+// it (after sched(), or in forkret the first time). This is what keeps a
+// process on one CPU at a time: between `p->state = RUNNABLE` and the
+// moment p's CPU is off p's kernel stack, the lock is held, and no other
+// CPU's scheduler can pick p; were it picked in that window, two CPUs
+// would run on one stack. (Biscuit's early SMP scheduler had exactly
+// that race.) A CPU holds the lock from one side of a switch to the
+// other, so the lock's record (spinlock.c) stays right: the CPU that took
+// it releases it.
+//
+// Interrupts and the switch: the lock keeps them off across swtch(), and
+// sched() carries the process's remembered interrupt state (cpu.intena)
+// across the switch: a process that gave up the CPU with interrupts on
+// (in a system call) gets them back on, whatever the process that ran in
+// between had. (A process that exits from a fault arrives with them off;
+// the next one must not inherit that.)
 //
 // FPU/SSE registers are process state too: a process's MXCSR and x87
 // control word (rounding, which exceptions are masked) must not leak
@@ -34,11 +50,9 @@
 // exec()s start from the default state.
 //
 // How lab 6 extends this rather than replacing it: swtch() and struct
-// context stay, and gain the FPU/SSE state; the timer interrupt calls
-// yield(), so processes are preempted; a SLEEPING state with sleep() and
-// wakeup() replaces the loops in which wait() and sleep() yield until
-// their condition holds; and a lock around procs[] (lab 5) makes every
-// state change here atomic.
+// context stay; the timer interrupt calls yield(), so processes are
+// preempted; a SLEEPING state with sleep() and wakeup() replaces the
+// loops in which wait() and sleep() yield until their condition holds.
 //
 // The first process is the program named by init= on the command line
 // (make qemu INIT=NAME), pid 1. Orphans become its children. When it
@@ -54,12 +68,18 @@
 #include "trap.h"
 #include "proc.h"
 #include "defs.h"
+#if LAB >= 5
+#include "spinlock.h"
+#endif
 
 CMDLINE_OPTION(init, "the first user process, with its arguments: NAME[:ARG:ARG...]");
 
 struct proc procs[NPROC];
 static struct proc *initproc;
 static int nextpid = INITPID;
+#if LAB >= 5
+static struct spinlock procs_lock;      // see the top: lock_procs
+#endif
 extern char usertrapret[];              // trapasm.S: return to user mode from a trap frame
 
 // The lowest address of slot i's kernel stack.
@@ -84,6 +104,28 @@ myproc(void)
   return p;
 }
 
+// Hold the process table (see the top). With one CPU (labs 3 and 4),
+// keeping interrupts off is enough.
+static void
+lock_procs(void)
+{
+#if LAB >= 5
+  acquire(&procs_lock);
+#else
+  push_off();
+#endif
+}
+
+static void
+unlock_procs(void)
+{
+#if LAB >= 5
+  release(&procs_lock);
+#else
+  pop_off();
+#endif
+}
+
 // Once, at boot: map every slot's kernel stack (fresh pages, for the
 // kernel only, global: the same in every page table, never executable).
 void
@@ -91,13 +133,15 @@ proc_init(void)
 {
   if (procs[0].kstack)
     return;                             // done already (a self-test may ask first)
+#if LAB >= 5
+  initlock(&procs_lock, "procs");
+#endif
   uvm_init();
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
     p->kstack = kstack_addr(p - procs);
     for (uint64 va = p->kstack; va < p->kstack + KSTACKSIZE; va += PGSIZE) {
       void *page = kalloc();
-      if (page == NULL || vm_map(vm_kernel_pml4(), va, PADDR(page), PGSIZE,
-                                 PTE_W | PTE_G | user_nx, PGSIZE) < 0)
+      if (page == NULL || kvm_map(va, PADDR(page), PGSIZE, PTE_W | user_nx) < 0)
         panic("proc_init: no memory for %d kernel stacks", NPROC);
     }
   }
@@ -126,13 +170,17 @@ allocproc(void)
 {
   struct proc *p;
 
+  lock_procs();
   for (p = procs; p < &procs[NPROC]; p++)
     if (p->state == UNUSED)
       break;
-  if (p == &procs[NPROC])
+  if (p == &procs[NPROC]) {
+    unlock_procs();
     return NULL;
-  p->state = EMBRYO;
+  }
+  p->state = EMBRYO;                    // the slot is ours: the rest needs no lock
   p->pid = nextpid++;
+  unlock_procs();
   p->killed = 0;
   p->xstatus = 0;
   p->parent = NULL;
@@ -156,7 +204,9 @@ allocproc(void)
 
 // Free what slot p holds and mark it UNUSED: its address space (if exit
 // has not freed it already). Its kernel stack stays, for the slot's next
-// process.
+// process. Called for a ZOMBIE with the table held (wait), or for an
+// EMBRYO by the one who made it (fork): the slot goes free last, with a
+// release store, so that whoever takes it next sees it cleared.
 static void
 freeproc(struct proc *p)
 {
@@ -166,17 +216,17 @@ freeproc(struct proc *p)
   p->pid = 0;
   p->parent = NULL;
   p->name[0] = '\0';
-  p->state = UNUSED;
+  __atomic_store_n(&p->state, UNUSED, __ATOMIC_RELEASE);
 }
 
 // A process's first return to user mode starts here, on its kernel stack
 // (allocproc put this function in its context); it returns into
-// usertrapret. It undoes the scheduler's push_off, as sched() would have
-// (see the top). (Lab 5 releases here the lock the scheduler took.)
+// usertrapret. It releases the process table, which the scheduler took
+// to switch here, as sched() would have (see the top).
 void
 forkret(void)
 {
-  pop_off();
+  unlock_procs();
 }
 
 // Start the first process: the program and arguments in opt (the init=
@@ -235,7 +285,9 @@ fork(void)
   memmove(np->fpu, p->fpu, sizeof(np->fpu));
   safestrcpy(np->name, p->name, sizeof(np->name));
   np->parent = p;
+  lock_procs();
   np->state = RUNNABLE;
+  unlock_procs();
   return np->pid;
 #else
   // LAB 4: allocproc() a child (-1 if none); give it a page table
@@ -244,7 +296,9 @@ fork(void)
   // trap frame (so the child resumes where the parent called fork) with
   // the child's %rax set to 0, the FPU/SSE state (fpu_save the parent's
   // live registers into its p->fpu, then copy that), and the name; set
-  // its parent; make it RUNNABLE and return its pid.
+  // its parent; make it RUNNABLE, holding the table (lock_procs,
+  // unlock_procs: another CPU's scheduler may take it at once), and
+  // return its pid.
   (void)freeproc;
   return -1;
 #endif
@@ -262,15 +316,16 @@ exit(int status)
     printf("init: exited with status %d\n", status);
     poweroff(status);
   }
-  for (struct proc *c = procs; c < &procs[NPROC]; c++)
-    if (c->parent == p)
-      c->parent = initproc;
   lcr3(PADDR(vm_kernel_pml4()));        // off the page table before freeing it
   uvm_free(p->pml4);
   p->pml4 = NULL;
+  lock_procs();
+  for (struct proc *c = procs; c < &procs[NPROC]; c++)
+    if (c->parent == p)
+      c->parent = initproc;
   p->xstatus = status;
-  p->state = ZOMBIE;
-  sched();
+  p->state = ZOMBIE;                    // the parent may reap it once the scheduler
+  sched();                              // releases the table, off this stack
   panic("exit: a zombie ran again");
 }
 
@@ -285,24 +340,31 @@ wait(uint64 status)
 
   for (;;) {
     int children = 0;
+    lock_procs();
     for (struct proc *c = procs; c < &procs[NPROC]; c++) {
       if (c->parent != p || c->state == UNUSED)
         continue;
       children = 1;
       if (c->state == ZOMBIE) {
         int pid = c->pid;
-        if (status && copyout(p->pml4, status, &c->xstatus, sizeof(c->xstatus)) < 0)
+        if (status && copyout(p->pml4, status, &c->xstatus, sizeof(c->xstatus)) < 0) {
+          unlock_procs();
           return -1;
+        }
         freeproc(c);
+        unlock_procs();
         return pid;
       }
     }
+    unlock_procs();
     if (!children || p->killed)
       return -1;
     yield();                    // let the children run; lab 6 sleeps here
   }
 #else
-  // LAB 4: loop: look through procs[] for children of myproc(). If one
+  // LAB 4: loop, holding the process table (lock_procs) while you look
+  // and until you have reaped (unlock_procs before each return and
+  // before yield): look through procs[] for children of myproc(). If one
   // is a ZOMBIE: copyout its xstatus (an int: sizeof(c->xstatus) bytes)
   // to status (unless status is 0; return -1 if that fails), freeproc() it and return its pid. If there
   // are no children, or the caller was killed, return -1. Otherwise
@@ -317,13 +379,18 @@ wait(uint64 status)
 int
 kill(int pid)
 {
+  int r = -1;
+
+  lock_procs();
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
     if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
       p->killed = 1;
-      return 0;
+      r = 0;
+      break;
     }
   }
-  return -1;
+  unlock_procs();
+  return r;
 }
 
 // Before returning to user mode: exit if kill() asked for it.
@@ -335,7 +402,8 @@ proc_killcheck(void)
 }
 
 // Give the CPU to the scheduler, which will run the next process; come
-// back here when it picks this one again. The caller has set p->state.
+// back here when it picks this one again. The caller holds the process
+// table and has set p->state; the table is held again on return.
 // Interrupts are off across the switch, and this process's interrupt
 // state comes back with it (see the top).
 void
@@ -345,27 +413,32 @@ sched(void)
 
   if (p->state == RUNNING)
     panic("sched: pid %d is still RUNNING", p->pid);
-  push_off();
+#if LAB >= 5
+  if (!holding(&procs_lock))
+    panic("sched: pid %d does not hold the process table", p->pid);
+#endif
   if (mycpu()->noff != 1)
-    panic("sched: interrupts pushed off %d deep (a push_off with no pop_off?)", mycpu()->noff);
+    panic("sched: interrupts pushed off %d deep (a lock held, or a push_off with no pop_off?)",
+          mycpu()->noff);
   int intena = mycpu()->intena;
   swtch(&p->context, mycpu()->scheduler);
   mycpu()->intena = intena;             // this CPU may have run others since
-  pop_off();
 }
 
 // Let the other runnable processes run first.
 void
 yield(void)
 {
+  lock_procs();
   myproc()->state = RUNNABLE;
   sched();
+  unlock_procs();
 }
 
 // Run process p on this CPU until it gives the CPU back: its page table,
 // its kernel stack for entries from user mode (syscall_entry reads
 // kstack_top; the CPU reads TSS.rsp[0]), and its FPU/SSE registers.
-// Interrupts are off throughout (the scheduler's push_off).
+// The scheduler holds the process table throughout (interrupts off).
 static void
 run(struct cpu *c, struct proc *p)
 {
@@ -384,10 +457,10 @@ run(struct cpu *c, struct proc *p)
 }
 
 // The scheduler: each CPU's loop, forever: run the RUNNABLE processes in
-// turn, from the slot after the last one run; with none, wait for an
-// interrupt. Each pass first lets in the interrupts that waited (the
-// process that switched here may have had them off), then chooses and
-// switches with them off.
+// turn, from the slot after the last one this CPU ran; with none, wait
+// for an interrupt. Each pass first lets in the interrupts that waited
+// (the process that switched here may have had them off), then chooses
+// and switches holding the process table (see the top).
 void
 scheduler(void)
 {
@@ -397,7 +470,7 @@ scheduler(void)
   for (;;) {
     struct proc *chosen = NULL;
     intr_on();
-    push_off();
+    lock_procs();
     for (int n = 0; n < NPROC && chosen == NULL; n++) {
       struct proc *p = &procs[(next + n) % NPROC];
       if (p->state == RUNNABLE)
@@ -407,7 +480,7 @@ scheduler(void)
       next = (chosen - procs + 1) % NPROC;
       run(c, chosen);
     }
-    pop_off();
+    unlock_procs();
     if (chosen == NULL)
       wait_for_interrupt();
   }
@@ -422,7 +495,7 @@ usertrap(struct trapframe *tf)
   struct proc *p = myproc();
 
   if (tf->trapno < T_NEXCEPT && tf->trapno != T_NMI) {
-    trapcount[tf->trapno]++;
+    count_trap(tf->trapno);
     printf("pid %d (%s): killed by %s (vector %lu), rip %p, error 0x%lx", p->pid, p->name,
            trap_name(tf->trapno), tf->trapno, (void *)tf->rip, tf->err);
     if (tf->trapno == T_PGFLT)
@@ -440,7 +513,9 @@ proc_count(void)
 {
   uint64 n = 0;
 
+  lock_procs();
   for (struct proc *p = procs; p < &procs[NPROC]; p++)
     n += p->state != UNUSED;
+  unlock_procs();
   return n;
 }

@@ -21,8 +21,10 @@
 // (trap_init_cpu). The rest (the allocator, the IDT's contents, the
 // timer's calibration) the boot CPU did once for all.
 //
-// For now an AP then waits with interrupts off: the scheduler can run on
-// every CPU only once everything it shares is locked (spinlock.c).
+// An AP then waits, interrupts on (its timer wakes it each tick), until
+// the boot CPU gives the APs their work with smp_go: main gives them the
+// scheduler once the first process exists; a self-test may give them its
+// own function first (and the machine powers off after the test).
 
 #include "types.h"
 #include "param.h"
@@ -40,6 +42,7 @@ extern char boot_pml4[];                            // entry.S: the boot page ta
 
 static uint8 ap_stacks[NCPU][KSTACKSIZE] __attribute__((aligned(PGSIZE)));
 static volatile int ap_up[NCPU];        // set by each AP once it runs the kernel
+static void (*ap_work)(void);           // what the APs run, once smp_go says
 
 // The copy's variable that corresponds to the trampoline's var.
 static uint64 *
@@ -94,14 +97,39 @@ smp_stop_others(void)
   return 0;
 }
 
-// An AP's first C code, on its own stack, with the boot page tables.
+// How many CPUs run: the boot CPU and the APs that came up.
+int
+smp_running(void)
+{
+  int n = 1;
+
+  for (int id = 1; id < ncpu; id++)
+    n += __atomic_load_n(&ap_up[id], __ATOMIC_ACQUIRE);
+  return n;
+}
+
+// Have every AP that is up call fn (once; fn does not return: scheduler).
+void
+smp_go(void (*fn)(void))
+{
+  __atomic_store_n(&ap_work, fn, __ATOMIC_RELEASE);
+}
+
+// An AP's first C code, on its own stack, with the boot page tables. The
+// APIC ID it prints is read from its own local APIC: the proof that this
+// CPU, and not the boot CPU for it, runs here.
 void
 ap_main(uint64 id)
 {
+  void (*work)(void);
+
+  cpu_early(id);        // first: printf takes a lock, and locks read %gs
   vm_init_cpu();
   trap_init_cpu(id);
   printf("cpu %lu: up (apic id %d)\n", id, lapic_id());
   __atomic_store_n(&ap_up[id], 1, __ATOMIC_RELEASE);
-  for (;;)
-    hlt();              // interrupts off: until the scheduler runs here (see the top)
+  while ((work = __atomic_load_n(&ap_work, __ATOMIC_ACQUIRE)) == NULL)
+    wait_for_interrupt();
+  work();
+  panic("ap_main: cpu %lu's work returned", id);
 }

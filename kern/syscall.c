@@ -175,8 +175,12 @@ sys_write(void)
     int len = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
     if (copyin(p->pml4, chunk, buf + done, len) < 0)
       return -1;
+#if LAB >= 5
+    console_write(chunk, len);
+#else
     for (int i = 0; i < len; i++)
       uart_putc(chunk[i]);
+#endif
   }
   return n;
 }
@@ -199,7 +203,13 @@ sys_sysinfo(void)
     .tsc_hz = tsc_hz,
     .smep = (rcr4() & CR4_SMEP) != 0,
     .smap = (rcr4() & CR4_SMAP) != 0,
+    .ncpu = 1,
+    .cpu = mycpu()->id,
   };
+
+#if LAB >= 5
+  info.ncpu = smp_running();
+#endif
 
   return copyout(myproc()->pml4, arg(0), &info, sizeof(info));
 }

@@ -59,6 +59,8 @@ struct sysinfo {
   unsigned long hz;             // timer interrupts a second
   unsigned long tsc_hz;         // the time-stamp counter's rate (rdtsc), per second
   unsigned long smep, smap;     // 1 if the kernel turned SMEP / SMAP on
+  unsigned long ncpu;           // CPUs running (lab 5; 1 before)
+  unsigned long cpu;            // the CPU this call ran on (0 .. ncpu - 1)
 };
 #endif
 

@@ -14,7 +14,7 @@
 // CPU was on, in the kernel.
 //
 // trap(tf) decides what each trap means:
-//   T_TIMER      a tick: ticks++, EOI, back to what ran
+//   T_TIMER      a tick: timer_tick() (ticks++ on CPU 0, EOI), back to what ran
 //   T_SPURIOUS   the local APIC's spurious vector: counted, no EOI
 //   T_IRQ0..+15  the masked PICs: of these only a spurious IRQ 7 (or 15,
 //                were the cascade unmasked) can come: counted, no EOI
@@ -23,7 +23,7 @@
 //   T_BRKPT      int3 in the kernel: reported, and the kernel goes on
 //   anything else  reported, then panic: an exception in the kernel is a
 //                kernel bug (lab 4 adds: in user mode, kill the process)
-// and trapcount[] counts every trap by vector.
+// and trapcount[] counts every trap by vector (count_trap).
 //
 // A report is what a student needs to find the bug: the exception's name
 // and vector, the CPU, the error code decoded (for a page fault: CR2, the
@@ -63,6 +63,26 @@ _Static_assert(sizeof(struct gate) == 16, "a long-mode gate is 16 bytes");
 static struct gate idt[T_NVECTORS];
 uint64 trapcount[T_NVECTORS];           // traps seen, by vector (all CPUs)
 extern char vectors[];                  // trapasm.S: the stubs, VECTOR_SIZE bytes apart
+
+// Count a trap of vector v in trapcount[]. With an atomic add: from lab 5
+// on every CPU counts into the one table, and two CPUs' ++ at the same
+// moment (a load, an add, a store each) would count one.
+void
+count_trap(uint64 v)
+{
+  __atomic_fetch_add(&trapcount[v], 1, __ATOMIC_RELAXED);
+}
+
+// A timer interrupt. Each CPU has its own timer (lab 5), and each tick
+// gives it a chance to run something else; but time passes only once,
+// so ticks counts CPU 0's alone. (One writer: no lock needed.)
+static void
+timer_tick(void)
+{
+  if (mycpu()->id == 0)
+    ticks++;
+  lapic_eoi();
+}
 
 static const char *const exception_names[T_NEXCEPT] = {
   [T_DIVIDE] = "divide error",          [T_DEBUG] = "debug",
@@ -285,10 +305,9 @@ trap(struct trapframe *tf)
 #if SOL >= 3
   uint64 v = tf->trapno;
 
-  trapcount[v]++;
+  count_trap(v);
   if (v == T_TIMER) {
-    ticks++;
-    lapic_eoi();
+    timer_tick();
     return;
   }
   if (v == T_SPURIOUS || (v >= T_IRQ0 && v < T_IRQ0 + T_NPICIRQ)) {
@@ -311,8 +330,8 @@ trap(struct trapframe *tf)
   const char *fn = ksym_lookup(tf->rip, &off);
   panic("trap: %s in %s", trap_name(v), fn ? fn : "?");
 #else
-  // LAB 3: count the trap in trapcount[], then, by tf->trapno (the top
-  // of this file says what each means): the timer (ticks++, lapic_eoi),
+  // LAB 3: count the trap (count_trap), then, by tf->trapno (the top
+  // of this file says what each means): the timer (timer_tick),
   // the spurious vectors (mycpu()->spurious++, no EOI), T_TEST (nothing
   // more); else trap_report(tf), and for an NMI (mycpu()->nmis++, then
   // "trap: NMI N on cpu C: ..." with N the count after it: 1 for the
@@ -320,6 +339,7 @@ trap(struct trapframe *tf)
   // return; anything else ends in panic("trap: NAME in FUNCTION").
   // Until then, interrupts get their EOI (so the kernel keeps running)
   // and every exception panics here.
+  (void)timer_tick;
   if (tf->trapno >= T_NEXCEPT) {
     lapic_eoi();
     return;

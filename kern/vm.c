@@ -16,6 +16,7 @@
 //   vm_map(pml4, va, pa, size, perm, pgsize)  map a range with one page size
 //   vm_lookup(pml4, va, &pgsize)     the entry that maps va, and its page size
 //   vm_unmap(pml4, va, size)         remove a range's mappings
+//   kvm_map(va, pa, size, perm)      map 4 KiB pages into the kernel's half
 // A table entry that points to a lower table is PTE_P | PTE_W | PTE_U:
 // the leaf entry alone decides what a page allows (the CPU combines the
 // levels: writable only if every level says so, user only if every level
@@ -55,6 +56,9 @@
 #include "mmu.h"
 #include "x86.h"
 #include "defs.h"
+#if LAB >= 5
+#include "spinlock.h"
+#endif
 
 // The index of va in its level-`level` table.
 #define PX(level, va) (((uint64)(va) >> (PGSHIFT + PXBITS * ((level) - 1))) & (NPTENTRIES - 1))
@@ -66,6 +70,9 @@ extern char text_start[], etext[], rodata_start[], data_start[], end[];   // ker
 extern char boot_stack[], boot_stack_top[];                              // kernel.ld
 
 static pte_t *kernel_pml4;      // the kernel's page table, once in use
+#if LAB >= 5
+static struct spinlock kvm_lock;  // taken to add to it: see kvm_map
+#endif
 
 struct features {
   int nx;                       // PTE_NX exists
@@ -342,6 +349,9 @@ vm_init(void)
     return -1;
   }
   kernel_pml4 = pml4;
+#if LAB >= 5
+  initlock(&kvm_lock, "kvm");
+#endif
   vm_init_cpu();
   printf("vm: kernel page table at %p; direct map of %lu MiB in %s pages; NX %s, SMEP %s, SMAP %s\n",
          (void *)PADDR(pml4), directmap_size(dmpage) >> 20, use1g ? "1 GiB" : "2 MiB",
@@ -369,4 +379,29 @@ pte_t *
 vm_kernel_pml4(void)
 {
   return kernel_pml4;
+}
+
+// The kernel's half is one set of tables that every page table shares
+// (uvm_create copies its top-level entries) and every CPU uses at once,
+// so a mapping added to it takes the kernel page table's lock (lab 5):
+// two CPUs adding a table at the same place would each see it missing,
+// and one table, with what was mapped through it, would be lost.
+// Map [va, va + size) to pa in the kernel's half, 4 KiB pages, global:
+// what the kernel maps after boot (IST stacks, kernel stacks, the local
+// APIC's and I/O APIC's registers). 0, or -1 if vm_map fails.
+int
+kvm_map(uint64 va, uint64 pa, uint64 size, uint64 perm)
+{
+  int r;
+
+  if (kernel_pml4 == NULL)
+    panic("kvm_map: %p: the kernel page table is not in use yet", (void *)va);
+#if LAB >= 5
+  acquire(&kvm_lock);
+#endif
+  r = vm_map(kernel_pml4, va, pa, size, perm | PTE_G, PGSIZE);
+#if LAB >= 5
+  release(&kvm_lock);
+#endif
+  return r;
 }

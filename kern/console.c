@@ -1,0 +1,90 @@
+// The console with several CPUs: where the kernel's printf and user
+// programs' write() to the console go, on their way to the serial port
+// (uart.c), so that lines from different CPUs never mix inside a line.
+//
+// Sent a character at a time, two CPUs' lines would interleave letter by
+// letter. So each CPU collects what it prints in a line buffer of its own
+// and sends a whole line to the UART at once, holding the console's lock:
+// at the line's newline, when the buffer fills, and at the end of each
+// write() (a prompt has no newline, and must show). Interrupts are off
+// while a CPU adds to its buffer: an interrupt handler that prints adds
+// its line after the characters already there, never in their middle.
+//
+// The lock is a bare word taken with xchg, not a spinlock.c lock: the
+// spinlock checks print their reports, the lock-order checker while it
+// holds its own table's lock; a checked console lock would check, and
+// wait for, itself. Two writers go around it:
+//   - the panicking CPU: it has stopped the others, any of which may have
+//     stopped holding the lock, so from the panic on it sends each
+//     character straight to the UART;
+//   - an NMI that comes while its CPU is sending a line (the watchdog
+//     asks a lock's holder for a backtrace with one): that CPU holds the
+//     lock already, and waiting for it would wait for itself.
+
+#include "types.h"
+#include "param.h"
+#include "x86.h"
+#include "trap.h"
+#include "defs.h"
+
+static struct {
+  uint32 locked;        // 1 while a CPU sends a line
+  int owner;            // that CPU's id; -1 while free
+} cons = { 0, -1 };
+
+static struct line {
+  char buf[CONSOLE_LINE];
+  int n;
+} lines[NCPU];
+
+// Send CPU id's buffered characters to the UART, as one piece.
+static void
+send(struct line *l, int id)
+{
+  int mine = __atomic_load_n(&cons.owner, __ATOMIC_RELAXED) == id;
+  int locking = !mine && !panicking;
+
+  if (locking) {
+    while (__atomic_exchange_n(&cons.locked, 1, __ATOMIC_ACQUIRE) != 0)
+      pause();
+    __atomic_store_n(&cons.owner, id, __ATOMIC_RELAXED);
+  }
+  for (int i = 0; i < l->n; i++)
+    uart_putc(l->buf[i]);
+  l->n = 0;
+  if (locking) {
+    __atomic_store_n(&cons.owner, -1, __ATOMIC_RELAXED);
+    __atomic_store_n(&cons.locked, 0, __ATOMIC_RELEASE);
+  }
+}
+
+// Add c to this CPU's line (flush says: send the line now, whole or not).
+static void
+put(int c, int flush)
+{
+  int id = mycpu()->id;
+  struct line *l = &lines[id];
+
+  l->buf[l->n++] = c;
+  if (c == '\n' || l->n == CONSOLE_LINE || flush || panicking)
+    send(l, id);
+}
+
+// printf's way out: one character.
+void
+console_putc(int c)
+{
+  push_off();
+  put(c, 0);
+  pop_off();
+}
+
+// write()'s: n characters, sent before it returns.
+void
+console_write(const char *s, int n)
+{
+  push_off();
+  for (int i = 0; i < n; i++)
+    put(s[i], i == n - 1);
+  pop_off();
+}
