@@ -67,6 +67,10 @@ stack_bounds(uint64 sp, uint64 *lo, uint64 *hi)
   if (*hi == 0)
     kstack_of(sp, lo, hi);
 #endif
+#if LAB >= 5
+  if (*hi == 0)
+    apstack_of(sp, lo, hi);
+#endif
 }
 
 // The function that contains addr: its name, and in *offset how far addr

@@ -174,12 +174,9 @@ lapic_init_cpu(void)
 #define ICR_INIT        0x00500     // delivery mode INIT
 #define ICR_STARTUP     0x00600     // delivery mode STARTUP (SIPI): vector = page number
 #define ICR_NMI         0x00400     // delivery mode NMI
-#define ICR_ALL_BUT_SELF 0xC0000    // destination shorthand: every other CPU
 #define ICR_BUSY        0x01000     // delivery status: not yet accepted
 #define ICR_ASSERT      0x04000
 #define ICR_LEVEL       0x08000     // level triggered (INIT wants it)
-#define INIT_WAIT_US    10000       // SDM vol. 3A 9.4.4.1: 10 ms after INIT
-#define STARTUP_WAIT_US 200         //   and 200 us after each STARTUP
 
 // Busy-wait us microseconds, by the calibrated TSC.
 void
@@ -202,25 +199,28 @@ lapic_ipi(int apicid, uint32 command)
     pause();
 }
 
-// An NMI to every CPU but this one (the destination shorthand "all
-// excluding self": no ID needed).
+// An NMI to the CPU apicid. (Not "all but self": a CPU that never
+// started still sits where the BIOS left it, and an NMI wakes it there.)
 void
-lapic_nmi_others(void)
+lapic_send_nmi(int apicid)
 {
-  lapic_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF);
+  lapic_ipi(apicid, ICR_NMI);
 }
 
-// Start the CPU apicid at physical address pa (a page below 1 MiB), in
-// real mode: INIT, then STARTUP twice (smp.c says why).
+// The two messages that start a CPU (smp.c sends them, and says when):
+// INIT resets the CPU apicid and leaves it waiting; STARTUP (SIPI) makes
+// a waiting CPU begin, in real mode, at physical address pa, a page
+// below 1 MiB (the message has room for its page number only).
 void
-lapic_start_ap(int apicid, uint64 pa)
+lapic_send_init(int apicid)
 {
   lapic_ipi(apicid, ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-  udelay(INIT_WAIT_US);
-  for (int i = 0; i < 2; i++) {
-    lapic_ipi(apicid, ICR_STARTUP | (uint32)(pa >> PGSHIFT));
-    udelay(STARTUP_WAIT_US);
-  }
+}
+
+void
+lapic_send_startup(int apicid, uint64 pa)
+{
+  lapic_ipi(apicid, ICR_STARTUP | (uint32)(pa >> PGSHIFT));
 }
 #endif
 

@@ -26,10 +26,14 @@
 #if LAB >= 5
 #define NCPU            8       // CPUs with per-CPU state (cpu.c); acpi.c keeps the first NCPU
 #define NIOAPIC         4       // I/O APICs acpi.c records from the MADT, at most
+#define AP_INIT_WAIT_US 10000   // smp.c: after INIT, wait 10 ms (Intel SDM vol. 3A 9.4.4.1)
+#define AP_SIPI_WAIT_US 200     //   and 200 us after each STARTUP
+#define AP_START_MS     1000    // how long the boot CPU waits for an AP to say it is up
 #define CONSOLE_LINE    160     // bytes of a line each CPU collects before it prints (console.c)
 #define NHELD           8       // spinlocks one CPU holds at once, at most (spinlock.c)
 #define NLOCKCLASS      64      // lock classes (names) the lock-order checker knows; <= 64
 #define LOCK_WAIT_MS    1000    // a CPU spinning this long on a lock panics (the watchdog)
+#define HOLDER_WAIT_MS  500     // how long the watchdog waits for the holder's backtrace
 #define LOCK_WAIT_SPINS (1 << 21)  // the same in spins, while tsc_hz is still 0: 0.6-1.2 s
                                    //   under TCG (pause is slow there), 0.1 s or so on a CPU
 #else

@@ -26,6 +26,8 @@
 // scheduler once the first process exists; a self-test may give them its
 // own function first (and the machine powers off after the test).
 
+// Lab 5 exercises: start_ap and ap_main.
+
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -33,8 +35,6 @@
 #include "x86.h"
 #include "trap.h"
 #include "defs.h"
-
-#define AP_START_MS     1000    // how long the boot CPU waits for an AP
 
 extern char ap_trampoline[], ap_trampoline_end[];   // apentry.S
 extern uint64 ap_tramp_cr3[], ap_tramp_stack[], ap_tramp_cpu[];
@@ -55,15 +55,35 @@ in_copy(uint64 *var)
 static int
 start_ap(int id)
 {
+#if SOL >= 5
   *in_copy(ap_tramp_cr3) = (uint64)boot_pml4 - KERNBASE;
   *in_copy(ap_tramp_stack) = (uint64)ap_stacks[id] + KSTACKSIZE;
   *in_copy(ap_tramp_cpu) = id;
-  lapic_start_ap(cpu_apicid[id], AP_TRAMPOLINE);
+  lapic_send_init(cpu_apicid[id]);
+  udelay(AP_INIT_WAIT_US);
+  for (int i = 0; i < 2; i++) {
+    lapic_send_startup(cpu_apicid[id], AP_TRAMPOLINE);
+    udelay(AP_SIPI_WAIT_US);
+  }
   uint64 deadline = rdtsc() + tsc_hz / 1000 * AP_START_MS;
-  while (!ap_up[id])
+  while (!__atomic_load_n(&ap_up[id], __ATOMIC_ACQUIRE))
     if (rdtsc() > deadline)
       return -1;
   return 0;
+#else
+  // LAB 5: fill in the trampoline's copy's variables (in_copy(var)): the
+  // physical address of the boot page tables (boot_pml4) for CR3, the top
+  // of this AP's stack (ap_stacks[id]) and its cpu id. Then the start-up
+  // sequence of the top of this file, to APIC ID cpu_apicid[id], with
+  // lapic_send_init, lapic_send_startup and udelay (param.h has the
+  // waits). Then wait until ap_up[id] is set, reading it with
+  // __atomic_load_n(.., __ATOMIC_ACQUIRE), but no longer than AP_START_MS
+  // by the TSC (rdtsc(), tsc_hz a second): -1 if it never comes.
+  (void)in_copy;
+  (void)boot_pml4;
+  (void)ap_stacks;
+  return -1;
+#endif
 }
 
 // Start every other CPU that ACPI found (see the top).
@@ -82,9 +102,9 @@ smp_init(void)
 }
 
 // A panic stops every CPU (the first CPU to panic calls this): it sends
-// the others an NMI, which no cli holds off; trapasm.S's NMI entry sees
-// cpus_stopping and halts there, before any C. 0 for the CPU that is
-// first, -1 for any other, which must stop quietly too.
+// each other CPU that is up an NMI, which no cli holds off; trapasm.S's
+// NMI entry sees cpus_stopping and halts there, before any C. 0 for the
+// CPU that is first, -1 for any other, which must stop quietly too.
 volatile int cpus_stopping;
 
 int
@@ -92,9 +112,33 @@ smp_stop_others(void)
 {
   if (__atomic_exchange_n(&cpus_stopping, 1, __ATOMIC_ACQ_REL) != 0)
     return -1;
-  if (ncpu > 1)
-    lapic_nmi_others();
+  int self = mycpu()->id;
+  for (int id = 0; id < ncpu; id++)
+    if (id != self && cpu_is_up(id))
+      lapic_send_nmi(cpu_apicid[id]);
   return 0;
+}
+
+// Which AP's boot stack holds sp (its scheduler runs there): sets
+// [*lo, *hi) to its bounds and returns 1, or returns 0. (backtrace.c)
+int
+apstack_of(uint64 sp, uint64 *lo, uint64 *hi)
+{
+  for (int id = 1; id < NCPU; id++) {
+    if (sp >= (uint64)ap_stacks[id] && sp <= (uint64)ap_stacks[id] + KSTACKSIZE) {
+      *lo = (uint64)ap_stacks[id];
+      *hi = *lo + KSTACKSIZE;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// Is CPU id running the kernel (the boot CPU, or an AP that came up)?
+int
+cpu_is_up(int id)
+{
+  return id == 0 || (id < ncpu && __atomic_load_n(&ap_up[id], __ATOMIC_ACQUIRE));
 }
 
 // How many CPUs run: the boot CPU and the APs that came up.
@@ -104,7 +148,7 @@ smp_running(void)
   int n = 1;
 
   for (int id = 1; id < ncpu; id++)
-    n += __atomic_load_n(&ap_up[id], __ATOMIC_ACQUIRE);
+    n += cpu_is_up(id);
   return n;
 }
 
@@ -121,6 +165,7 @@ smp_go(void (*fn)(void))
 void
 ap_main(uint64 id)
 {
+#if SOL >= 5
   void (*work)(void);
 
   cpu_early(id);        // first: printf takes a lock, and locks read %gs
@@ -132,4 +177,14 @@ ap_main(uint64 id)
     wait_for_interrupt();
   work();
   panic("ap_main: cpu %lu's work returned", id);
+#else
+  // LAB 5: %gs first (cpu_early), then this CPU's half of the setup
+  // (vm_init_cpu, trap_init_cpu), then "cpu ID: up (apic id A)" with A
+  // read from this CPU's own local APIC (lapic_id), then ap_up[id] set
+  // with a release store. Then wait, with wait_for_interrupt(), until
+  // ap_work is set (an acquire load) and call it: it does not return.
+  (void)id;
+  for (;;)
+    hlt();
+#endif
 }

@@ -34,7 +34,8 @@
 //   - the watchdog: a CPU that spins LOCK_WAIT_MS on one lock (counted
 //     with the TSC; before lapic.c has measured tsc_hz, LOCK_WAIT_SPINS
 //     spins) names the lock, where it waits, and who holds it from where;
-//     panic adds the waiter's backtrace;
+//     the holder's CPU prints its backtrace (holder_backtrace asks it with
+//     an NMI), and panic adds the waiter's;
 //   - the lock-order checker, below.
 //
 // Lock order. Two CPUs deadlock when one holds A and waits for B while
@@ -69,6 +70,8 @@
 // checked spinlock would check itself. Bits are only ever set, so
 // acquire reads after[] without that lock and takes it only to add an
 // order it has not seen.
+
+// Lab 5 exercises: spin, acquire and release; order_add and order_path.
 
 #include "types.h"
 #include "param.h"
@@ -174,6 +177,7 @@ order_known(int a, int b)
 static int
 order_path(int from, int to, uint8 path[NLOCKCLASS])
 {
+#if SOL >= 5
   uint8 queue[NLOCKCLASS], prev[NLOCKCLASS];
   int head = 0, tail = 0, n = 0;
   uint64 seen = 1ull << from;
@@ -196,6 +200,18 @@ order_path(int from, int to, uint8 path[NLOCKCLASS])
   for (int i = n; i > 0; i--)
     path[i - 1] = prev[path[i]];
   return n;
+#else
+  // LAB 5: breadth first from class from over the recorded orders (bit b
+  // of order.after[a]: a -> b), a queue of classes and a bitmap of those
+  // seen, remembering how each was reached (prev[]). If to is reached,
+  // write the path into path[0..n] (path[0] = from, path[n] = to) and
+  // return n, its number of orders; else return 0. __builtin_ctzll finds
+  // a bitmap's lowest set bit.
+  (void)from;
+  (void)to;
+  (void)path;
+  return 0;
+#endif
 }
 
 // Report the order held -> lk that this CPU is about to make (lk wanted
@@ -226,6 +242,7 @@ order_broken(struct cpu *c, struct spinlock *held, struct spinlock *lk, uint64 p
 static void __attribute__((noinline))
 order_add(struct cpu *c, struct spinlock *held, struct spinlock *lk, uint64 pc)
 {
+#if SOL >= 5
   int a = held->class, b = lk->class, n;
   uint8 path[NLOCKCLASS];
 
@@ -238,6 +255,23 @@ order_add(struct cpu *c, struct spinlock *held, struct spinlock *lk, uint64 pc)
     __atomic_store_n(&order.after[a], order.after[a] | (1ull << b), __ATOMIC_RELAXED);
   }
   table_unlock();
+#else
+  // LAB 5: with the table locked (table_lock, table_unlock), and unless
+  // another CPU recorded a -> b meanwhile (order_known): if a path of
+  // recorded orders leads from b back to a (order_path), this order
+  // closes a cycle: order_broken reports it. Else record a -> b: the two
+  // call sites in order.first[a][b] (where held was taken, and pc), then
+  // bit b of order.after[a], last (with __atomic_store_n, relaxed: other
+  // CPUs read it without the table's lock).
+  (void)c;
+  (void)held;
+  (void)lk;
+  (void)pc;
+  (void)order_broken;
+  (void)order_path;
+  (void)table_lock;
+  (void)table_unlock;
+#endif
 }
 
 // Check the orders that taking lk at pc makes with each lock c holds, and
@@ -285,15 +319,25 @@ waited_too_long(struct spinwait *w)
   return rdtsc() - w->start > w->limit;
 }
 
-// LATER (with the AP start): ask the holder's CPU for its backtrace. Send
-// it an NMI (cpu_apicid[holder->id]); its NMI handler, seeing the request,
-// prints its own stack, and the waiter gives it a moment before it
-// panics. Until other CPUs run, no CPU but this one can hold a lock, and
-// panic prints this one's backtrace.
+// Ask the holder's CPU for its backtrace: an NMI, which reaches it even
+// with interrupts off, as they are while it holds a lock. Its NMI handler
+// (trap.c) prints a report of what it was doing, with a backtrace, and
+// counts the NMI; the waiter waits for that count, up to HOLDER_WAIT_MS,
+// before it panics (and the panic's own NMI stops the holder). Nothing to
+// ask for a holder that is not a running CPU (a self-test's pretend one).
 static void
-holder_backtrace(struct cpu *holder)
+holder_backtrace(struct cpu *c, struct cpu *holder)
 {
-  (void)holder;
+  if (holder == NULL || holder == c || holder->id < 0 || holder->id >= NCPU ||
+      holder != &cpus[holder->id] || !cpu_is_up(holder->id))
+    return;
+  uint64 nmis = __atomic_load_n(&holder->nmis, __ATOMIC_RELAXED);
+  uint64 deadline = rdtsc() + tsc_hz / 1000 * HOLDER_WAIT_MS;
+  printf("acquire: cpu %d asks cpu %d, the holder, for its backtrace (an NMI)\n", c->id,
+         holder->id);
+  lapic_send_nmi(cpu_apicid[holder->id]);
+  while (__atomic_load_n(&holder->nmis, __ATOMIC_RELAXED) == nmis && rdtsc() < deadline)
+    pause();
 }
 
 // The watchdog's report: c waited at pc for lk too long. The holder's
@@ -306,7 +350,7 @@ stuck(struct cpu *c, struct spinlock *lk, uint64 pc, struct spinwait *w)
   uint64 waited = w->limit ? (rdtsc() - w->start) * LOCK_WAIT_MS / w->limit : w->spins;
   const char *unit = w->limit ? "ms" : "spins (tsc_hz not measured yet)";
 
-  holder_backtrace(holder);
+  holder_backtrace(c, holder);
   if (holder == NULL)
     panic("acquire: cpu %d waited %lu %s for lock '%s' at " SITE "; no holder is recorded",
           c->id, waited, unit, lk->name, SITE_ARGS(pc));
@@ -319,6 +363,7 @@ stuck(struct cpu *c, struct spinlock *lk, uint64 pc, struct spinwait *w)
 static void
 spin(struct cpu *c, struct spinlock *lk, uint64 pc)
 {
+#if SOL >= 5
   struct spinwait w;
 
   wait_start(&w);
@@ -330,6 +375,19 @@ spin(struct cpu *c, struct spinlock *lk, uint64 pc)
         stuck(c, lk, pc, &w);
     }
   }
+#else
+  // LAB 5: swap 1 into lk->locked with __atomic_exchange_n (acquire
+  // order) until the old value is 0. While it is not, wait with relaxed
+  // loads and pause() until it looks free (see the top), and let the
+  // watchdog (wait_start once, then waited_too_long each spin; stuck()
+  // when it says so) end a wait that lasts too long.
+  (void)c;
+  (void)lk;
+  (void)pc;
+  (void)wait_start;
+  (void)waited_too_long;
+  (void)stuck;
+#endif
 }
 
 //// The locks /////////////////////////////////////////////////////////////////
@@ -379,6 +437,7 @@ acquire(struct spinlock *lk)
   c = mycpu();
   if (lk->name == NULL)
     panic("acquire: lock %p at " SITE " was never initialized", lk, SITE_ARGS(pc));
+#if SOL >= 5
   if (held_by(c, lk))
     panic("acquire: cpu %d takes lock '%s' again at " SITE "; it took it at " SITE, c->id,
           lk->name, SITE_ARGS(pc), SITE_ARGS(lk->taken_at));
@@ -390,6 +449,16 @@ acquire(struct spinlock *lk)
   lk->cpu = c;
   lk->taken_at = pc;
   c->held[c->nheld++] = lk;
+#else
+  // LAB 5: panic if c holds lk already (held_by), with the message the
+  // top of this file gives, naming the lock, the CPU, pc and where it was
+  // taken, or if c holds NHELD locks. Then check the lock order
+  // (order_check), take the lock (spin), and record the holder: the CPU,
+  // where (pc), and lk at the end of c->held[] (c->nheld).
+  (void)c;
+  (void)order_check;
+  (void)spin;
+#endif
 }
 
 // release's report of a lock that this CPU (c) does not hold.
@@ -430,6 +499,7 @@ release(struct spinlock *lk)
   uint64 pc = (uint64)__builtin_return_address(0);
   struct cpu *c = mycpu();
 
+#if SOL >= 5
   if (!held_by(c, lk))
     not_held(c, lk, pc);
   held_remove(c, lk);
@@ -437,5 +507,14 @@ release(struct spinlock *lk)
   lk->cpu = NULL;
   lk->released_at = pc;
   __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+#else
+  // LAB 5: not_held() unless c holds lk; take it off c's list
+  // (held_remove); clear the record (cpu; released_at = pc) and only
+  // then free the lock, with __atomic_store_n (release order).
+  (void)c;
+  (void)pc;
+  (void)not_held;
+  (void)held_remove;
+#endif
   pop_off();
 }

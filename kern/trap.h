@@ -124,6 +124,7 @@ struct cpu {
   int nheld;
 #endif
 };
+extern struct cpu cpus[];       // every CPU's, by id (cpu.c)
 #endif
 
 #endif
