@@ -12,8 +12,11 @@
     tf [ADDR]            a trap frame, field by field
 #endif
 #if LAB >= 4
-    ps                   the processes: pid, state, name, user rip
+    ps                   the processes: pid, state, CPU, name, user rip
     uprog NAME           load user program NAME's symbols (build/user/NAME)
+#endif
+#if LAB >= 5
+    cpus                 the CPUs that are up: GDB thread, mode, rip, process, locks
 #endif
 
 QEMU's gdbstub always describes the CPU as x86-64, so in real mode `x/i $pc`
@@ -128,7 +131,8 @@ def objdump16(code, vma):
 
 def command(name, category):
     """Make the function below it the GDB command `name`, its docstring the
-    help; an argument where none is wanted is an error."""
+    help; an argument where none is wanted is an error, and so is memory
+    GDB cannot read (a kernel address before paging is on, say)."""
     def register(func):
         class Command(gdb.Command):
             __doc__ = func.__doc__
@@ -137,7 +141,10 @@ def command(name, category):
                 self.dont_repeat()
                 if arg.strip() and func.__code__.co_argcount == 0:
                     raise gdb.GdbError("usage: %s (no arguments)" % name)
-                func(arg) if func.__code__.co_argcount else func()
+                try:
+                    func(arg) if func.__code__.co_argcount else func()
+                except gdb.MemoryError as e:
+                    raise gdb.GdbError("%s: %s" % (name, e))
         Command(name, category)
         return func
     return register
@@ -483,23 +490,35 @@ def trap_name(v):
 #if LAB >= 4
 
 
+def running():
+    """{address of a struct proc: the CPU running it}, from cpus[i].proc of
+    every CPU (cpus[] has NCPU entries: one until lab 5)."""
+    try:
+        cpus = gdb.parse_and_eval("cpus")
+        procs = [int(cpus[i]["proc"]) for i in range(cpus.type.range()[1] + 1)]
+    except gdb.error:
+        return {}
+    return {p: i for i, p in enumerate(procs) if p}
+
+
 @command("ps", gdb.COMMAND_DATA)
 def ps_command(arg):
     """List the processes of procs[] (kern/proc.c) that are in use.
 
 Usage: ps
 
-One line each: slot, pid, state, name, parent's pid, and the user %rip
-saved in its trap frame: where it last entered the kernel (while a
-process runs in user mode, that is not where it is now). The one running
-now is marked with *. States are the names of enum procstate."""
+One line each: slot, pid, state, the CPU it runs on, name, parent's pid,
+and the user %rip saved in its trap frame: where it last entered the
+kernel (while a process runs in user mode, that is not where it is now).
+Those running now (some CPU's cpus[i].proc) are marked with *. States are
+the names of enum procstate.
+
+    slot  pid  state     cpu  name             ppid  user rip
+      0*    1  running     0  init                0  0x40128f"""
     procs = gdb.parse_and_eval("procs")
     count = procs.type.range()[1] + 1
-    try:
-        current = int(gdb.parse_and_eval("cpus[0].proc"))
-    except gdb.error:
-        current = 0
-    print("slot  pid  state     name             ppid  user rip")
+    current = running()
+    print("slot  pid  state     cpu  name             ppid  user rip")
     for i in range(count):
         p = procs[i]
         state = str(p["state"])
@@ -508,9 +527,10 @@ now is marked with *. States are the names of enum procstate."""
         parent = int(p["parent"])
         ppid = int(p["parent"].dereference()["pid"]) if parent else 0
         rip = int(p["tf"].dereference()["rip"]) if int(p["tf"]) else 0
-        mark = "*" if int(p.address) == current else " "
-        print("%3d%s %4d  %-8s  %-15s  %4d  %#x" % (i, mark, int(p["pid"]), state.lower(),
-                                                    p["name"].string(), ppid, rip))
+        cpu = current.get(int(p.address), "")
+        print("%3d%s %4d  %-8s  %3s  %-15s  %4d  %#x" % (i, " " if cpu == "" else "*",
+                                                         int(p["pid"]), state.lower(), cpu,
+                                                         p["name"].string(), ppid, rip))
 
 
 @command("uprog", gdb.COMMAND_FILES)
@@ -535,4 +555,95 @@ there: boot with that program alone (make qemu-gdb INIT=NAME).
         raise gdb.GdbError("uprog: no program %r (build/user/NAME)" % name)
     gdb.execute("add-symbol-file %s" % path, to_string=True)
     print("uprog: symbols of %s loaded" % path)
+#endif
+#if LAB >= 5
+
+
+## SMP: cpus (lab 5) #########################################################
+#
+# QEMU's gdbstub shows each vCPU as a thread (info threads): "Thread 1.N"
+# is QEMU's CPU#N-1. Which of the kernel's cpus[] a thread is, only the CPU
+# itself says: cpu_init put &cpus[i] in its %gs base (kern/cpu.c), which
+# GDB reads as $gs_base (or $k_gs_base in user mode, after swapgs).
+
+def up_cpus():
+    """cpus[i] of each CPU that is up: i < ncpu (kern/acpi.c), self set."""
+    try:
+        up = [c for c in (gdb.parse_and_eval("cpus[%d]" % i)
+                          for i in range(int(gdb.parse_and_eval("ncpu"))))
+              if int(c["self"])]
+    except gdb.MemoryError:
+        raise gdb.GdbError("cpus: cannot read cpus[] at its kernel address: "
+                           "paging is not on yet (try after hbreak main)")
+    except gdb.error as e:                      # a kernel built with LAB < 5
+        raise gdb.GdbError("cpus: %s" % e)
+    if not up:
+        raise gdb.GdbError("cpus: no CPU is up yet (cpus[0].self is 0: cpu_init has not run)")
+    return up
+
+
+def threads_by_cpu(addresses):
+    """{&cpus[i]: (GDB thread number, rip, Cpu)} of the vCPUs whose %gs base
+    (or kernel %gs base) is one of addresses; the selected thread and frame
+    are put back afterwards."""
+    thread, frame, found = gdb.selected_thread(), gdb.selected_frame(), {}
+    try:
+        for t in gdb.selected_inferior().threads():
+            t.switch()
+            for reg in ("$gs_base", "$k_gs_base"):
+                gs = int(gdb.parse_and_eval(reg)) & MASK64
+                if gs in addresses:
+                    found[gs] = t.num, int(gdb.parse_and_eval("$pc")) & MASK64, Cpu()
+    finally:
+        thread.switch()
+        frame.select()
+    return found
+
+
+def symbol(addr):
+    """addr as function+offset (`info symbol`), or as a number; a user
+    program's function (see uprog) as program:function+offset."""
+    m = re.match(r"(\S+)(?: \+ (\d+))? in section \S+(?: of \S+/(\S+))?",
+                 gdb.execute("info symbol %#x" % addr, to_string=True))
+    if not m:
+        return "%#x" % addr
+    return "%s%s+%s" % (m[3] + ":" if m[3] not in (None, "kernel") else "", m[1], m[2] or 0)
+
+
+@command("cpus", gdb.COMMAND_STATUS)
+def cpus_command():
+    """List the CPUs that are up (cpus[], kern/trap.h), one line each.
+
+Usage: cpus
+
+The CPU's id, the GDB thread of its vCPU (`thread N` selects it), its
+mode (64-bit once it is in long mode with a 64-bit CS, as cpumode tells),
+the function and offset its %rip is at, the process it runs (pid and
+name) or "scheduler", and the spinlocks it holds, oldest first, each with
+where it was taken (the return address acquire() saved in taken_at):
+
+    cpu  thread  mode    rip                  process         spinlocks held
+      0       1  64-bit  sys_write+0          pid 1 init      -
+      1       2  64-bit  ap_main+65           scheduler       -
+
+    (make qemu-gdb KARGS=test=lock_ok, hbreak kern/test/locktest.c:295)
+      0       1  64-bit  lock_ok_test+688     scheduler       ok_a (lk_take+9), ok_c (lk_take+9)
+
+A CPU is up once cpu_init has set cpus[i].self. Its thread is the one
+whose %gs base is &cpus[i]: QEMU numbers threads in vCPU order, which is
+the kernel's order (boot CPU first, then the MADT's) under plain -smp,
+but nothing promises it. "?" for a CPU no thread claims (yet)."""
+    cpus = up_cpus()
+    threads = threads_by_cpu({int(c.address) & MASK64 for c in cpus})
+    print("cpu  thread  mode    rip                  process         spinlocks held")
+    for c in cpus:
+        num, rip, cpu = threads.get(int(c.address) & MASK64, ("?", None, None))
+        mode = "?" if cpu is None else "64-bit" if cpu.code == "CS64" else cpu.mode()
+        p = c["proc"]
+        proc = "pid %d %s" % (int(p["pid"]), p["name"].string()) if int(p) else "scheduler"
+        held = ", ".join("%s (%s)" % (lk["name"].string(), symbol(int(lk["taken_at"])))
+                         for lk in (c["held"][i].dereference() for i in range(int(c["nheld"]))))
+        print("%3d  %6s  %-6s  %-19s  %-14s  %s" % (int(c["id"]), num, mode,
+                                                  "?" if rip is None else symbol(rip),
+                                                  proc, held or "-"))
 #endif
