@@ -481,7 +481,7 @@ class Tree:
             self.snapshot = tempfile.mkdtemp(prefix="kestrel-grade-")
             self.disk = os.path.join(self.snapshot, "disk.img")
             shutil.copyfile(os.path.join(self.path, "build", "disk.img"), self.disk)
-        for arg in ("@KARGS@", "@DISK@", "@GDBPORT@", "-accel", "-m"):
+        for arg in ("@KARGS@", "@DISK@", "@GDBPORT@", "-accel", "-m", "-smp"):
             if not any(arg in a for a in self.argv):
                 raise GradeError(f"make print-qemu gave no {arg}: {' '.join(self.argv)}")
         self.accel = self.argv[self.argv.index("-accel") + 1]
@@ -567,25 +567,28 @@ class Context:
         self.gdbport = None
         self.by_hand = None     # the make command that boots the last kernel as boot() did
 
-    def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None):
+    def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None, cpus=None):
         """Start QEMU on a private copy of the disk with kernel command line
         kargs. gdb=True: QEMU waits for GDB (see gdb()). mem: a memory size
         for QEMU's -m, instead of the Makefile's MEM. monitor=True: QEMU's
         human monitor listens on a socket of its own, for q.monitor().
         cpu_flags: CPU features to add to or take from the Makefile's CPU
-        model, as QEMU's -cpu takes them ("-smep,-smap")."""
+        model, as QEMU's -cpu takes them ("-smep,-smap"). cpus: how many
+        CPUs (QEMU's -smp), instead of the Makefile's CPUS."""
         disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
         shutil.copyfile(self.tree.disk, disk)
         port = None
         if gdb:
             port = self.gdbport = free_port()
         argv = self.tree.qemu_argv(kargs, disk, port, mem)
+        if cpus:
+            argv[argv.index("-smp") + 1] = str(cpus)
         cpu = None
         if cpu_flags:
             at = argv.index("-cpu") + 1
             argv[at] += "," + cpu_flags
             cpu = argv[at]
-        self.by_hand = by_hand(kargs, gdb, mem, self.tree.accel, cpu)
+        self.by_hand = by_hand(kargs, gdb, mem, self.tree.accel, cpu, cpus)
         path = None
         if monitor:
             path = os.path.join(self.tmp, f"monitor{len(self.qemus)}.sock")
@@ -683,13 +686,15 @@ class Context:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def by_hand(kargs, gdb, mem, accel, cpu):
+def by_hand(kargs, gdb, mem, accel, cpu, cpus=None):
     """The make command that boots the kernel as Context.boot() did (with
     kargs, under GDB, with mem, on the CPU model cpu), for a report: a
     student runs the failed boot again, and watches it or debugs it."""
     words = ["make", "qemu-gdb" if gdb else "qemu"]
     if mem:
         words.append(f"MEM={mem}")
+    if cpus:
+        words.append(f"CPUS={cpus}")
     if cpu:
         # The Makefile takes CPU_MODEL as it is only with ACCEL given.
         words += [f"ACCEL={accel}", f"CPU_MODEL={cpu}"]
@@ -921,10 +926,8 @@ class Manifest:
     def lab_of(self, path):
         """The lab that path arrives with (1 unless the manifest says). A
         manifest path ending in / names a folder: every file under it."""
-        for p, lab in self.new.items():
-            if path == p or (p.endswith("/") and path.startswith(p)):
-                return lab
-        return 1
+        hits = [p for p in self.new if path == p or (p.endswith("/") and path.startswith(p))]
+        return self.new[max(hits, key=len)] if hits else 1    # the closest: a file in a folder
 
     def student_files(self, lab):
         """The files a student of lab edits, answers file included."""

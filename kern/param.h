@@ -34,6 +34,7 @@
 #define NLOCKCLASS      64      // lock classes (names) the lock-order checker knows; <= 64
 #define LOCK_WAIT_MS    1000    // a CPU spinning this long on a lock panics (the watchdog)
 #define HOLDER_WAIT_MS  500     // how long the watchdog waits for the holder's backtrace
+#define HOLDER_LINE_MS  20      // ... and then for the line that ends it
 #define LOCK_WAIT_SPINS (1 << 21)  // the same in spins, while tsc_hz is still 0: 0.6-1.2 s
                                    //   under TCG (pause is slow there), 0.1 s or so on a CPU
 #else

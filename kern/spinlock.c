@@ -338,6 +338,7 @@ holder_backtrace(struct cpu *c, struct cpu *holder)
   lapic_send_nmi(cpu_apicid[holder->id]);
   while (__atomic_load_n(&holder->nmis, __ATOMIC_RELAXED) == nmis && rdtsc() < deadline)
     pause();
+  udelay(HOLDER_LINE_MS * 1000);        // for its last line, which follows the count
 }
 
 // The watchdog's report: c waited at pc for lk too long. The holder's
