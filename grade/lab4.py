@@ -562,14 +562,18 @@ def gdb_ps(t):
     next(d)
     depth = 2 + next(d) % 2
     t.boot(f"init=forktree:{seed}", gdb=True)
-    out = t.gdb(["hbreak exit", "continue", "ps", "p cpus[0].proc->pid", "detach"])
-    rows = re.findall(r"^\s*(\d+)([* ])\s+(\d+)\s+(\w+)\s+(\S+)\s+(\d+)\s+0x[0-9a-f]+$", out, re.M)
+    # The CPU that stopped in exit is GDB's current thread; its %gs base is its struct cpu.
+    out = t.gdb(["hbreak exit", "continue", "ps", "p ((struct cpu *)$gs_base)->proc->pid", "detach"])
+    # slot, mark, pid, state, [cpu,] name, ppid: only a running process has a CPU
+    rows = re.findall(r"^\s*(\d+)([* ])\s+(\d+)\s+(\w+)\s+(?:\d+\s+)?(\S+)\s+(\d+)\s+0x[0-9a-f]+$",
+                      out, re.M)
     t.check(rows, "ps should list processes", got=excerpt(out, 1500))
     running = [r for r in rows if r[1] == "*"]
     cur = re.search(r"^\$1 = (\d+)$", out, re.M)
-    t.check(len(running) == 1 and cur is not None and running[0][2] == cur[1]
-            and running[0][3] == "running",
-            "ps marks the process in exit as the running one", got=excerpt(out, 1500))
+    t.check(cur is not None and any(r[2] == cur[1] for r in running)
+            and all(r[3] == "running" for r in running),
+            "ps marks the process in exit as running (and only running ones)",
+            got=excerpt(out, 1500))
     t.check(all(r[4] == "forktree" for r in rows) and any(r[2] == "1" for r in rows),
             "every process is forktree, pid 1 among them", got=excerpt(out, 1500))
     t.check(len(rows) >= depth + 1, "the first process to exit is a leaf: its ancestors "
