@@ -384,6 +384,46 @@ CHEATS_4 = [
 ]
 
 
+## Lab 5 ######################################################################
+
+def faked_aps(k, d):
+    """start_ap says each AP came up, and prints its line for it: no IPI."""
+    k.solve(d)
+    text = k.read(d, "kern/smp.c")
+    start = text.index("  *in_copy(ap_tramp_cr3)")
+    end = text.index("  return 0;\n", start)
+    text = (text[:start] + "  printf(\"cpu %d: up (apic id %d)\\n\", id, cpu_apicid[id]);\n"
+            "  ap_up[id] = 1;\n  (void)in_copy;\n  (void)boot_pml4;\n  (void)ap_stacks;\n" + text[end:])
+    k.write(d, "kern/smp.c", text)
+
+
+CHEATS_5 = [
+    # A lock without an atomic instruction: look, then take.
+    Cheat("lock_not_atomic", solve_but("kern/spinlock.c",
+          "  while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {\n",
+          "  for (;; pause()) {\n    if (lk->locked == 0) {\n      lk->locked = 1;\n      break;\n    }\n"),
+          fails("lock_count")),
+    # The boot CPU pretends the APs started.
+    Cheat("faked_aps", faked_aps, fails("cpus_up", "lock_count", "together", "panic_stops")),
+    # A watchdog that never fires.
+    Cheat("watchdog_silent", solve_but("kern/spinlock.c", "      if (waited_too_long(&w))\n",
+          "      if (0 && waited_too_long(&w))\n"), fails("lock_watchdog", "smp_watchdog")),
+    # release frees the lock before it clears the record: the next holder's
+    # record is then wiped.
+    Cheat("release_record_late", solve_but("kern/spinlock.c",
+          "  lk->cpu = NULL;\n  lk->released_at = pc;\n  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);\n",
+          "  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);\n  lk->cpu = NULL;\n  lk->released_at = pc;\n"),
+          fails("lock_count")),
+    # No check for a lock this CPU holds already.
+    Cheat("no_recursion_check", solve_but("kern/spinlock.c", "  if (held_by(c, lk))\n    panic(",
+          "  if (0)\n    panic("), fails("lock_recursive")),
+    # The order checker records nothing.
+    Cheat("orders_forgotten", solve_but("kern/spinlock.c",
+          "    __atomic_store_n(&order.after[a], order.after[a] | (1ull << b), __ATOMIC_RELAXED);\n", ""),
+          fails("lock_order", "smp_order", "lock_ok")),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -412,6 +452,10 @@ CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
     *CHEATS_4,
+], 5: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_5,
 ]}
 
 

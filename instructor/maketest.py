@@ -85,8 +85,8 @@ def child_env():
     return env
 
 
-def run(args, cwd=TOP, timeout=3600):
-    r = subprocess.run(args, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL,
+def run(args, cwd=TOP, timeout=3600, env=None):
+    r = subprocess.run(args, cwd=cwd, env={**child_env(), **(env or {})}, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     return r.returncode, r.stdout.decode(errors="replace")
 
@@ -223,6 +223,29 @@ def solution(tally, labs, work):
         rc, out = run([sys.executable, os.path.join(GRADE, "grade.py"), "--test", "fuzz"])
         seed = re.search(r"SEED=(\d+)", out) or re.search(r"^fuzz: seed (\d+)", out, re.M)
         tally.check(rc == 0, f"the fuzzer, run {i + 2}" + (f" (seed {seed[1]})" if seed else ""), out)
+
+
+OTHER_CPUS = (1, 4)     # labs 1-4 must pass with these too (the Makefile's CPUS is 2)
+
+
+def other_cpus(tally, work):
+    """The solution's tests of labs 1-4 with one CPU and with four: SMP
+    (lab 5) must not have broken the one-CPU kernel, nor the earlier labs
+    the other CPUs."""
+    for n in OTHER_CPUS:
+        json_path = os.path.join(work, f"cpus{n}.json")
+        run([sys.executable, os.path.join(GRADE, "grade.py"), "--lab", "4", "--json", json_path],
+            env={"CPUS": str(n)})
+        try:
+            with open(json_path) as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            report = None
+        if not tally.check(report is not None and report["tests"], f"CPUS={n}: labs 1-4 graded"):
+            continue
+        for t in report["tests"]:
+            tally.check(t.get("status") == "passed", f"CPUS={n}: solution passes {t['name']}",
+                        t.get("output", ""))
 
 
 def handout(tally, lab, work):
@@ -453,6 +476,7 @@ def main():
     parts = [(f"lab {lab} adversarial batch", lambda t, lab=lab: adversarial(t, lab, work))
              for lab in reversed(labs)]
     parts += [("solution", lambda t: solution(t, labs, work)),
+              ("labs 1-4 on 1 and 4 CPUs", lambda t: other_cpus(t, work)),
               ("a bad host", lambda t: bad_host(t, work))]
     parts += [(f"lab {lab} handout", lambda t, lab=lab: handout(t, lab, work)) for lab in labs]
     parts += [("unit tests, builds, bad input",
