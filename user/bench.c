@@ -14,6 +14,10 @@
 //   exec (nop)                 a child reads the counter and execs nop with
 //                              it as argument; nop's exit status is the
 //                              cycles from there to its own first read
+//   null syscall, all CPUs     with more than one CPU: getpid in one child
+//   fork+exit+wait, all CPUs   per CPU at once (and fork+exit+wait): each
+//                              child exits with its median; the row gives
+//                              the median of those, and their range
 //
 // Under plain emulation (TCG) the counter runs at the host's rate but the
 // guest's instructions run slower, so figures from TCG and KVM differ
@@ -33,6 +37,7 @@
 #define PGSIZE     4096
 #define MANY       1000         // runs of the cheap operations
 #define FEW        100          // runs of fork+exit+wait and exec
+#define NCPU_MAX   64           // the most CPUs the all-CPUs rows run on
 #define HYPERVISOR (1u << 31)   // cpuid 1, ecx: running under a hypervisor
 
 static uint64 t[MANY];          // one operation's runs, in cycles
@@ -186,6 +191,48 @@ bench_exec(void)
   report("exec (nop)", t, FEW);
 }
 
+static void
+op_getpid(void)
+{
+  getpid();
+}
+
+static void
+op_fork(void)
+{
+  if (fork() == 0)
+    exit(0);
+  wait(0);
+}
+
+// op, runs times, in one child per CPU at once (see the top).
+static void
+bench_all_cpus(char *what, void (*op)(void), int runs, int cpus)
+{
+  uint64 medians[NCPU_MAX];
+
+  for (int c = 0; c < cpus; c++) {
+    if (fork() == 0) {
+      for (int i = 0; i < runs; i++) {
+        uint64 t0 = rdtsc();
+        op();
+        t[i] = rdtsc() - t0;
+      }
+      sort(t, runs);
+      exit(t[runs / 2] > 0x7fffffff ? 0x7fffffff : t[runs / 2]);
+    }
+  }
+  for (int c = 0; c < cpus; c++) {
+    int status = 0;
+    wait(&status);
+    medians[c] = status;
+  }
+  sort(medians, cpus);
+  uint64 median = medians[cpus / 2];
+  printf("bench: %-28s %5d %15ld %8ld   %ld..%ld\n", what, runs * cpus, median,
+         tsc_hz ? median * 1000000000 / tsc_hz : 0, medians[0], medians[cpus - 1]);
+}
+
 int
 main(void)
 {
@@ -202,5 +249,9 @@ main(void)
   bench_sbrk();
   bench_fork();
   bench_exec();
+  if (si.ncpu > 1 && si.ncpu <= NCPU_MAX) {
+    bench_all_cpus("null syscall, all CPUs", op_getpid, MANY, si.ncpu);
+    bench_all_cpus("fork+exit+wait, all CPUs", op_fork, FEW, si.ncpu);
+  }
   exit(0);
 }

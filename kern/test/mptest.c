@@ -56,6 +56,12 @@
 //   lockorder: seen before: 'A' -> 'B': 'A' taken at mp_nest+0x.., then 'B' at mp_nest+0x..
 //   panic: acquire: cpu 0 takes lock 'A' while holding 'B', against the lock order ...
 
+// test=lockbench (make bench): what a lock costs, in the rows of
+// user/bench.c's table: an uncontended acquire+release (median of
+// LOCKBENCH_RUNS, each timed alone), and with every CPU taking one lock
+// LOCKBENCH_RUNS times at once, the cycles per acquire+release (the
+// elapsed cycles over all the acquires).
+
 #include "types.h"
 #include "param.h"
 #include "x86.h"
@@ -395,3 +401,77 @@ smp_order_test(void)
   printf("smp_order: FAILED: no panic\n");
 }
 SELFTEST(smp_order, smp_order_test);
+
+//// lockbench ////////////////////////////////////////////////////////////////
+
+#define LOCKBENCH_RUNS  1000
+static uint64 bench_runs[LOCKBENCH_RUNS];
+static struct spinlock bench_lock;
+
+static void
+sort_runs(uint64 *t, int n)
+{
+  for (int i = 1; i < n; i++) {
+    uint64 v = t[i];
+    int j = i;
+    for (; j > 0 && t[j - 1] > v; j--)
+      t[j] = t[j - 1];
+    t[j] = v;
+  }
+}
+
+// A row of the table: what (padded to 28), runs, median cycles, ns, p10..p90.
+static void
+bench_row(const char *what, int n, uint64 median, uint64 p10, uint64 p90)
+{
+  int pad = 28 - strlen(what);
+
+  printf("bench: %s", what);
+  while (pad-- > 0)
+    printf(" ");
+  printf(" %5d %15lu %8lu   %lu..%lu\n", n, median, median * 1000000000 / tsc_hz, p10, p90);
+}
+
+static void
+contend_part(void)
+{
+  start_line();
+  for (int r = 0; r < LOCKBENCH_RUNS; r++) {
+    acquire(&bench_lock);
+    release(&bench_lock);
+  }
+  __atomic_add_fetch(&finished, 1, __ATOMIC_ACQ_REL);
+}
+
+static void
+contend_ap(void)
+{
+  contend_part();
+  halt_forever();
+}
+
+static void
+lockbench_test(void)
+{
+  initlock(&bench_lock, "bench");
+  for (int i = 0; i < LOCKBENCH_RUNS; i++) {
+    uint64 t0 = rdtsc();
+    acquire(&bench_lock);
+    release(&bench_lock);
+    bench_runs[i] = rdtsc() - t0;
+  }
+  sort_runs(bench_runs, LOCKBENCH_RUNS);
+  bench_row("acquire+release, uncontended", LOCKBENCH_RUNS, bench_runs[LOCKBENCH_RUNS / 2],
+            bench_runs[LOCKBENCH_RUNS / 10], bench_runs[LOCKBENCH_RUNS * 9 / 10]);
+  ncpus = smp_running();
+  if (ncpus < 2)
+    return;
+  smp_go(contend_ap);
+  uint64 t0 = rdtsc();
+  contend_part();
+  if (wait_for("lockbench", &finished, ncpus, "finished") < 0)
+    return;
+  uint64 each = (rdtsc() - t0) / (ncpus * LOCKBENCH_RUNS);
+  bench_row("acquire+release, all CPUs", ncpus * LOCKBENCH_RUNS, each, each, each);
+}
+SELFTEST(lockbench, lockbench_test);
