@@ -234,6 +234,17 @@ def first_error(text):
     return lines[-1].strip() if lines else ""
 
 
+def expect_alive(q, pattern):
+    """q.expect(pattern), but a panic that ends the kernel first fails the
+    test at once (a stub's panic, say) instead of waiting out the timeout."""
+    m = q.expect(rf"(?:{pattern})|(?P<halted>^panic: halted$)")
+    if m.group("halted"):
+        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
+        raise Fail(f"the kernel panicked before printing /{pattern}/: "
+                   + (panics[0] if panics else "panic: halted"))
+    return m
+
+
 def excerpt(text, chars=1500):
     """The end of text, about chars long, starting at a line boundary."""
     if len(text) <= chars:

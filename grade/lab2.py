@@ -18,7 +18,7 @@
 import random
 import re
 
-from gradelib import test, Fail, seed_draws, excerpt
+from gradelib import test, Fail, seed_draws, excerpt, expect_alive as wait_for
 
 GIB = 1 << 30
 
@@ -111,18 +111,6 @@ def expected_free(t, output, pages_2m):
 def uses_2m(t, output):
     m = re.search(r"^vm: kernel page table .* in (1 GiB|2 MiB) pages", output, re.M)
     return m is None or m.group(1) == "2 MiB"
-
-
-def wait_for(q, pattern):
-    """q.expect(pattern), but a panic that ends the kernel first fails the
-    test at once (the stubs' NULL from kalloc leads to one) instead of
-    waiting out the timeout."""
-    m = q.expect(rf"(?:{pattern})|(?P<halted>^panic: halted$)")
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail(f"the kernel panicked before printing /{pattern}/: "
-                   + (panics[0] if panics else "panic: halted"))
-    return m
 
 
 def free_count(q):

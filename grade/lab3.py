@@ -25,7 +25,7 @@
 import re
 import time
 
-from gradelib import test, Fail, seed_draws, excerpt
+from gradelib import test, Fail, seed_draws, excerpt, expect_alive as wait_for
 
 RATE_TOLERANCE = (0.5, 1.5)     # measured / printed timer rate
 CHAIN_END = ["selftest_run", "main", "entry64_high"]
@@ -46,17 +46,6 @@ def unmapped_addr(L, draws):
     """traptest.c's unmapped_addr()."""
     page = 1 + next(draws) % 0x10000
     return L["MMIO_BASE"] - page * L["PGSIZE"] + next(draws) % L["PGSIZE"]
-
-
-def wait_for(q, pattern):
-    """q.expect(pattern), but a panic that ends the kernel first fails the
-    test at once (the stubs' panic in trap()) instead of waiting."""
-    m = q.expect(rf"(?:{pattern})|(?P<halted>^panic: halted$)")
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail(f"the kernel panicked before printing /{pattern}/: "
-                   + (panics[-1] if panics else "panic: halted"))
-    return m
 
 
 ## Reading a report ##############################################################

@@ -20,7 +20,7 @@
 
 import re
 
-from gradelib import test, Fail, seed_draws, excerpt, lcg, MASK64
+from gradelib import test, Fail, seed_draws, excerpt, expect_alive, lcg, MASK64
 
 CPU_COUNTS = (1, 2, 4, 8)       # cpus_up boots each
 MANY = 4                        # the CPUs of the tests that need several
@@ -30,16 +30,6 @@ UP = re.compile(r"^cpu (\d+): up \(apic id (\d+)\)$", re.M)
 
 def layout(t):
     return t.tree.consts()
-
-
-def halted(t, q, pattern):
-    """q.expect(pattern), but a panic first fails the test at once."""
-    m = q.expect(rf"(?:{pattern})|(?P<halted>^panic: halted$)")
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail(f"the kernel panicked before printing /{pattern}/: "
-                   + (panics[-1] if panics else "panic: halted"))
-    return m
 
 
 def the_panic(t, q):
@@ -77,7 +67,7 @@ def acpi(t):
     IDs 0..N-1, the I/O APIC of the pc machine, and IRQ 0 overridden to GSI 2."""
     n = 1 + next(seed_draws(t.new_seed())) % layout(t)["NCPU"]
     q = t.boot("test=acpi", cpus=n)
-    halted(t, q, r"^acpitest: done$")
+    expect_alive(q, r"^acpitest: done$")
     out = q.output
     t.check(re.search(rf"^acpitest: ncpu {n} \(NCPU \d+\)$", out, re.M) is not None,
             f"-smp {n}: the MADT lists {n} CPUs", got=re.findall(r"^acpitest: ncpu.*$", out, re.M))
@@ -138,7 +128,7 @@ def panic_boot(t, n, seed):
     """Boot test=smp_panic on n CPUs; the panic's line and the CPU that panicked."""
     q = t.boot(f"test=smp_panic seed={seed}", cpus=n, monitor=True)
     k = next(seed_draws(seed)) % n
-    halted(t, q, rf"^smp_panic: {n} cpus; cpu {k} panics$")
+    expect_alive(q, rf"^smp_panic: {n} cpus; cpu {k} panics$")
     msg = the_panic(t, q)
     return q, k, msg
 
@@ -186,7 +176,7 @@ def lock_count(t):
     d = seed_draws(seed)
     rounds, hold = 500 + next(d) % 1500, next(d) % 8
     q = t.boot(f"test=smp_count seed={seed}", cpus=MANY)
-    halted(t, q, r"^smp_count: done$|^smp_count: FAILED.*$")
+    expect_alive(q, r"^smp_count: done$|^smp_count: FAILED.*$")
     out = q.output
     t.check(f"smp_count: {MANY} cpus, {rounds} rounds, hold {hold}" in out,
             f"{MANY} CPUs running, and the rounds from the seed", got=excerpt(out, 1200))
@@ -207,7 +197,7 @@ def smp_alloc(t):
     seed = t.new_seed()
     rounds = 300 + next(seed_draws(seed)) % 300
     q = t.boot(f"test=smp_alloc seed={seed}", cpus=MANY)
-    halted(t, q, r"^smp_alloc: done$|^smp_alloc: FAILED.*$")
+    expect_alive(q, r"^smp_alloc: done$|^smp_alloc: FAILED.*$")
     t.check(f"smp_alloc: {MANY} cpus, {rounds} rounds" in q.output, "the rounds from the seed",
             got=excerpt(q.output, 800))
     m = re.search(r"^smp_alloc: pages before (\d+), after (\d+); heap pages before (\d+), "
@@ -302,7 +292,7 @@ def smp_watchdog(t):
     seed = t.new_seed()
     f = 1 + next(seed_draws(seed)) % (MANY - 1)
     q = t.boot(f"test=smp_watchdog seed={seed}", cpus=MANY)
-    halted(t, q, rf"^smp_watchdog: cpu {f} holds 'held' \(mp_hold\); cpu 0 waits \(mp_want\)$")
+    expect_alive(q, rf"^smp_watchdog: cpu {f} holds 'held' \(mp_hold\); cpu 0 waits \(mp_want\)$")
     msg = the_panic(t, q)
     p = re.fullmatch(rf"acquire: cpu 0 waited (\d+) ms for lock 'held' at {SITE}; cpu {f} holds "
                      rf"it, taken at {SITE}", msg)
@@ -356,7 +346,7 @@ def smp_order(t):
 def check_order(t, q, chain, inverted, nest, intro):
     """The lock-order report of taking chain[0] while holding chain[-1] (both
     in inverted) after the orders chain[i] -> chain[i + 1] (each in nest)."""
-    halted(t, q, "^" + re.escape(intro) + "$")
+    expect_alive(q, "^" + re.escape(intro) + "$")
     msg = the_panic(t, q)
     first, last = chain[0], chain[-1]
     t.check(msg.startswith(f"acquire: cpu 0 takes lock '{first}' while holding '{last}', against "
@@ -410,7 +400,7 @@ def lock_ok(t):
     seed = t.new_seed()
     order, apart, rounds, seen = ok_expected(seed)
     q = t.boot(f"test=lock_ok seed={seed}")
-    halted(t, q, r"^lock_ok: (done|FAILED)$")
+    expect_alive(q, r"^lock_ok: (done|FAILED)$")
     out = q.output
     t.check("lock_ok: order " + " ".join(f"'{n}'" for n in order) in out, "the seeded order",
             got=excerpt(out, 800))
@@ -450,7 +440,7 @@ def together(t):
     steps = 20000000 + next(seed_draws(seed)) % 10000000
     assert lcg_jump(5, 3) == lcg(lcg(lcg(5)))
     q = t.boot(f"init=together:{seed}", cpus=MANY)
-    m = halted(t, q, r"^init: exited with status (-?\d+)$")
+    m = expect_alive(q, r"^init: exited with status (-?\d+)$")
     out = q.output
     t.check(f"together: {MANY} cpus, {MANY} children, {steps} steps" in out,
             f"sysinfo should say {MANY} CPUs run", got=excerpt(out, 1500))

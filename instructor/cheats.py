@@ -277,7 +277,7 @@ CHEATS_2 = [
           "  (void)freemap_get;\n"),
           fails("kfree_checks")),
     Cheat("no_poison_check", solve_but("kern/kalloc.c",
-          "  if (kmem.debug)\n    check_poison(r);\n", "  (void)check_poison;\n"),
+          "  if (r != NULL && kmem.debug)\n", "  if (0 && kmem.debug)\n"),
           fails("kalloc_uaf")),
     # vm_map writes a writable, executable page whatever it is asked.
     Cheat("ignores_perm", solve_but("kern/vm.c",
@@ -330,8 +330,8 @@ CHEATS_4 = [
           "        c->xstatus = 0;\n        if (status && copyout"), fails("hang")),
     # wait reaps the child even when its status cannot be stored.
     Cheat("wait_reaps_on_bad_status", solve_but("kern/proc.c",
-          "sizeof(c->xstatus)) < 0)\n          return -1;\n",
-          "sizeof(c->xstatus)) < 0)\n          ;\n"), fails("fuzz", "badptr")),
+          "sizeof(c->xstatus)) < 0) {\n          unlock_procs();\n          return -1;\n        }\n",
+          "sizeof(c->xstatus)) < 0) {\n        }\n"), fails("fuzz", "badptr")),
     # A fork that fails halfway keeps what it took (no freeproc).
     Cheat("fork_failure_leaks", solve_but("kern/proc.c",
           "uvm_copy(p->pml4, np->pml4) < 0) {\n    freeproc(np);\n",
