@@ -451,9 +451,12 @@ acquire(struct spinlock *lk)
   lk->taken_at = pc;
   c->held[c->nheld++] = lk;
 #else
-  // LAB 5: panic if c holds lk already (held_by), with the message the
-  // top of this file gives, naming the lock, the CPU, pc and where it was
-  // taken, or if c holds NHELD locks. Then check the lock order
+  // LAB 5: panic if c holds lk already (held_by):
+  //   panic("acquire: cpu %d takes lock '%s' again at " SITE "; it took it at "
+  //         SITE, c->id, lk->name, SITE_ARGS(pc), SITE_ARGS(lk->taken_at));
+  // or if c holds NHELD locks:
+  //   panic("acquire: cpu %d takes lock '%s' at " SITE " while holding NHELD (%d) "
+  //         "locks", c->id, lk->name, SITE_ARGS(pc), NHELD); Then check the lock order
   // (order_check), take the lock (spin), and record the holder: the CPU,
   // where (pc), and lk at the end of c->held[] (c->nheld).
   // Until then, a lock that only says who holds it, so that one CPU can

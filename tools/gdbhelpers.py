@@ -619,15 +619,15 @@ Usage: cpus
 The CPU's id, the GDB thread of its vCPU (`thread N` selects it), its
 mode (64-bit once it is in long mode with a 64-bit CS, as cpumode tells),
 the function and offset its %rip is at, the process it runs (pid and
-name) or "scheduler", and the spinlocks it holds, oldest first, each with
+name) or "-" (none: the scheduler, or the boot), and the spinlocks it holds, oldest first, each with
 where it was taken (the return address acquire() saved in taken_at):
 
     cpu  thread  mode    rip                  process         spinlocks held
       0       1  64-bit  sys_write+0          pid 1 init      -
-      1       2  64-bit  ap_main+65           scheduler       -
+      1       2  64-bit  ap_main+65           -               -
 
     (make qemu-gdb KARGS=test=lock_ok, hbreak kern/test/locktest.c:295)
-      0       1  64-bit  lock_ok_test+688     scheduler       ok_a (lk_take+9), ok_c (lk_take+9)
+      0       1  64-bit  lock_ok_test+688     -               ok_a (lk_take+9), ok_c (lk_take+9)
 
 A CPU is up once cpu_init has set cpus[i].self. Its thread is the one
 whose %gs base is &cpus[i]: QEMU numbers threads in vCPU order, which is
@@ -640,7 +640,7 @@ but nothing promises it. "?" for a CPU no thread claims (yet)."""
         num, rip, cpu = threads.get(int(c.address) & MASK64, ("?", None, None))
         mode = "?" if cpu is None else "64-bit" if cpu.code == "CS64" else cpu.mode()
         p = c["proc"]
-        proc = "pid %d %s" % (int(p["pid"]), p["name"].string()) if int(p) else "scheduler"
+        proc = "pid %d %s" % (int(p["pid"]), p["name"].string()) if int(p) else "-"
         held = ", ".join("%s (%s)" % (lk["name"].string(), symbol(int(lk["taken_at"])))
                          for lk in (c["held"][i].dereference() for i in range(int(c["nheld"]))))
         print("%3d  %6s  %-6s  %-19s  %-14s  %s" % (int(c["id"]), num, mode,

@@ -267,11 +267,13 @@ static const char *const ok_names[OK_LOCKS] = { "ok_a", "ok_b", "ok_c", "ok_d", 
 
 static int ok_acquires, ok_deepest, ok_failures;
 
+#define OK_REPORTS      10      // failure lines printed, at most
+
 static void
 ok_fail(const char *what, const char *name)
 {
-  printf("lock_ok: FAILED: %s '%s'\n", what, name);
-  ok_failures++;
+  if (ok_failures++ < OK_REPORTS)
+    printf("lock_ok: FAILED: %s '%s'\n", what, name);
 }
 
 // One round: take the locks of order[] that mask picks, in that order,

@@ -42,7 +42,8 @@
 // backtrace, through mp_hold, from the NMI the watchdog sends it:
 //   smp_watchdog: cpu F holds 'held' (mp_hold); cpu 0 waits (mp_want)
 //   acquire: cpu 0 asks cpu F, the holder, for its backtrace (an NMI)
-//   trap: ... non-maskable interrupt ... on cpu F ..., a backtrace with mp_hold
+//   trap: non-maskable interrupt (vector 2) on cpu F in kernel mode ...
+//   trap: rip 0x... mp_hold+0x..       (where the NMI found the holder)
 //   panic: acquire: cpu 0 waited ... for lock 'held' at mp_want+0x..; cpu F holds it,
 //          taken at mp_hold+0x..
 //
