@@ -103,19 +103,30 @@ smp_init(void)
 
 // A panic stops every CPU (the first CPU to panic calls this): it sends
 // each other CPU that is up an NMI, which no cli holds off; trapasm.S's
-// NMI entry sees cpus_stopping and halts there, before any C. 0 for the
-// CPU that is first, -1 for any other, which must stop quietly too.
+// NMI entry sees cpus_stopping and goes to cpu_stopped, before any C,
+// where each counts itself in cpus_stopped and halts. The panicking CPU
+// waits for them all (STOP_WAIT_MS at most), so that when it prints its
+// last line no other CPU runs: an NMI is sent at once, but taken only
+// when the CPU's next instruction starts. 0 for the CPU that is first,
+// -1 for any other, which must stop quietly too.
 volatile int cpus_stopping;
+int cpus_stopped;
 
 int
 smp_stop_others(void)
 {
   if (__atomic_exchange_n(&cpus_stopping, 1, __ATOMIC_ACQ_REL) != 0)
     return -1;
-  int self = mycpu()->id;
-  for (int id = 0; id < ncpu; id++)
-    if (id != self && cpu_is_up(id))
+  int self = mycpu()->id, others = 0;
+  for (int id = 0; id < ncpu; id++) {
+    if (id != self && cpu_is_up(id)) {
       lapic_send_nmi(cpu_apicid[id]);
+      others++;
+    }
+  }
+  uint64 deadline = rdtsc() + tsc_hz / 1000 * STOP_WAIT_MS;
+  while (__atomic_load_n(&cpus_stopped, __ATOMIC_ACQUIRE) < others && rdtsc() < deadline)
+    pause();
   return 0;
 }
 

@@ -242,11 +242,15 @@ paranoid:
 #if LAB >= 5
 // Where every CPU but a panicking one ends: no interrupt (cli), and no
 // further NMI either (the CPU takes none until an iretq, which never comes).
+// It counts itself first: the panicking CPU waits for every other one
+// before its last line (smp_stop_others).
 .globl cpu_stopped
 cpu_stopped:
+  lock incl cpus_stopped(%rip)
+1:
   cli
   hlt
-  jmp     cpu_stopped
+  jmp     1b
 #endif
 
 // syscall, from user mode: the CPU saved the user %rip in %rcx and
