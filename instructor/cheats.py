@@ -393,7 +393,7 @@ def faked_aps(k, d):
     start = text.index("  *in_copy(ap_tramp_cr3)")
     end = text.index("  return 0;\n", start)
     text = (text[:start] + "  printf(\"cpu %d: up (apic id %d)\\n\", id, cpu_apicid[id]);\n"
-            "  ap_up[id] = 1;\n  (void)in_copy;\n  (void)boot_pml4;\n  (void)ap_stacks;\n" + text[end:])
+            "  ap_up[id] = 1;\n  (void)in_copy;\n  (void)boot_pml4;\n  (void)ap_stack_top;\n" + text[end:])
     k.write(d, "kern/smp.c", text)
 
 

@@ -40,7 +40,12 @@ extern char ap_trampoline[], ap_trampoline_end[];   // apentry.S
 extern uint64 ap_tramp_cr3[], ap_tramp_stack[], ap_tramp_cpu[];
 extern char boot_pml4[];                            // entry.S: the boot page tables
 
-static uint8 ap_stacks[NCPU][KSTACKSIZE] __attribute__((aligned(PGSIZE)));
+// Each AP's stack (its scheduler's, later), above a guard page: smp_init
+// unmaps the guard from the kernel page table, so that an AP that
+// overflows its stack faults there (and the double fault's IST stack
+// reports it) instead of writing over its neighbour's. (An AP runs on the
+// boot page tables, without guards, only until vm_init_cpu.)
+static uint8 ap_stacks[NCPU][PGSIZE + KSTACKSIZE] __attribute__((aligned(PGSIZE)));
 static volatile int ap_up[NCPU];        // set by each AP once it runs the kernel
 static void (*ap_work)(void);           // what the APs run, once smp_go says
 
@@ -51,13 +56,26 @@ in_copy(uint64 *var)
   return (uint64 *)((uint8 *)KADDR(AP_TRAMPOLINE) + ((char *)var - ap_trampoline));
 }
 
+// AP id's stack: its lowest address, and the address just above it.
+static uint64
+ap_stack_lo(int id)
+{
+  return (uint64)ap_stacks[id] + PGSIZE;
+}
+
+static uint64
+ap_stack_top(int id)
+{
+  return ap_stack_lo(id) + KSTACKSIZE;
+}
+
 // Start CPU id and wait for it; 0 if it came up, -1 if not by the deadline.
 static int
 start_ap(int id)
 {
 #if SOL >= 5
   *in_copy(ap_tramp_cr3) = (uint64)boot_pml4 - KERNBASE;
-  *in_copy(ap_tramp_stack) = (uint64)ap_stacks[id] + KSTACKSIZE;
+  *in_copy(ap_tramp_stack) = ap_stack_top(id);
   *in_copy(ap_tramp_cpu) = id;
   lapic_send_init(cpu_apicid[id]);
   udelay(AP_INIT_WAIT_US);
@@ -73,7 +91,7 @@ start_ap(int id)
 #else
   // LAB 5: fill in the trampoline's copy's variables (in_copy(var)): the
   // physical address of the boot page tables (boot_pml4) for CR3, the top
-  // of this AP's stack (ap_stacks[id]) and its cpu id. Then the start-up
+  // of this AP's stack (ap_stack_top) and its cpu id. Then the start-up
   // sequence of the top of this file, to APIC ID cpu_apicid[id], with
   // lapic_send_init, lapic_send_startup and udelay (param.h has the
   // waits). Then wait until ap_up[id] is set, reading it with
@@ -81,7 +99,7 @@ start_ap(int id)
   // by the TSC (rdtsc(), tsc_hz a second): -1 if it never comes.
   (void)in_copy;
   (void)boot_pml4;
-  (void)ap_stacks;
+  (void)ap_stack_top;
   return -1;
 #endif
 }
@@ -95,6 +113,8 @@ smp_init(void)
   if (ap_trampoline_end - ap_trampoline > PGSIZE)
     panic("smp_init: the trampoline is bigger than a page");
   memmove(KADDR(AP_TRAMPOLINE), ap_trampoline, ap_trampoline_end - ap_trampoline);
+  for (int id = 1; id < ncpu; id++)
+    vm_unmap(vm_kernel_pml4(), (uint64)ap_stacks[id], PGSIZE);    // the guards: see above
   for (int id = 1; id < ncpu; id++)
     if (start_ap(id) < 0)
       printf("cpu %d (apic id %d): did not start within %d ms\n", id, cpu_apicid[id],
@@ -136,9 +156,9 @@ int
 apstack_of(uint64 sp, uint64 *lo, uint64 *hi)
 {
   for (int id = 1; id < NCPU; id++) {
-    if (sp >= (uint64)ap_stacks[id] && sp <= (uint64)ap_stacks[id] + KSTACKSIZE) {
-      *lo = (uint64)ap_stacks[id];
-      *hi = *lo + KSTACKSIZE;
+    if (sp >= ap_stack_lo(id) && sp <= ap_stack_top(id)) {
+      *lo = ap_stack_lo(id);
+      *hi = ap_stack_top(id);
       return 1;
     }
   }
