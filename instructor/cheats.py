@@ -408,12 +408,6 @@ CHEATS_5 = [
     # A watchdog that never fires.
     Cheat("watchdog_silent", solve_but("kern/spinlock.c", "      if (waited_too_long(&w))\n",
           "      if (0 && waited_too_long(&w))\n"), fails("lock_watchdog", "smp_watchdog")),
-    # release frees the lock before it clears the record: the next holder's
-    # record is then wiped.
-    Cheat("release_record_late", solve_but("kern/spinlock.c",
-          "  lk->cpu = NULL;\n  lk->released_at = pc;\n  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);\n",
-          "  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);\n  lk->cpu = NULL;\n  lk->released_at = pc;\n"),
-          fails("lock_count")),
     # No check for a lock this CPU holds already.
     Cheat("no_recursion_check", solve_but("kern/spinlock.c", "  if (held_by(c, lk))\n    panic(",
           "  if (0)\n    panic("), fails("lock_recursive")),

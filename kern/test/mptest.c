@@ -70,7 +70,7 @@
 #include "spinlock.h"
 #include "defs.h"
 
-#define MP_WAIT_MS      20000   // how long CPU 0 waits for the others' part
+#define MP_WAIT_MS      5000    // how long CPU 0 waits for the others' part
 
 volatile int mp_calls;          // work after each call, so no call becomes a jump
 
