@@ -19,7 +19,7 @@
 //     character straight to the UART;
 //   - an NMI that comes while its CPU is sending a line (the watchdog
 //     asks a lock's holder for a backtrace with one): that CPU holds the
-//     lock already, and waiting for it would wait for itself.
+//     lock already, and waiting for it would wait for itself (put).
 
 #include "types.h"
 #include "param.h"
@@ -41,8 +41,7 @@ static struct line {
 static void
 send(struct line *l, int id)
 {
-  int mine = __atomic_load_n(&cons.owner, __ATOMIC_RELAXED) == id;
-  int locking = !mine && !panicking;
+  int locking = !panicking;
 
   if (locking) {
     while (__atomic_exchange_n(&cons.locked, 1, __ATOMIC_ACQUIRE) != 0)
@@ -59,12 +58,19 @@ send(struct line *l, int id)
 }
 
 // Add c to this CPU's line (flush says: send the line now, whole or not).
+// An NMI handler that prints while its CPU is sending a line writes
+// straight out: its characters go in the middle of that line, but the
+// buffer being sent stays as it is.
 static void
 put(int c, int flush)
 {
   int id = mycpu()->id;
   struct line *l = &lines[id];
 
+  if (__atomic_load_n(&cons.owner, __ATOMIC_RELAXED) == id) {
+    uart_putc(c);
+    return;
+  }
   l->buf[l->n++] = c;
   if (c == '\n' || l->n == CONSOLE_LINE || flush || panicking)
     send(l, id);

@@ -49,11 +49,12 @@ static uint8 ap_stacks[NCPU][PGSIZE + KSTACKSIZE] __attribute__((aligned(PGSIZE)
 static volatile int ap_up[NCPU];        // set by each AP once it runs the kernel
 static void (*ap_work)(void);           // what the APs run, once smp_go says
 
-// The copy's variable that corresponds to the trampoline's var.
-static uint64 *
+// The copy's variable that corresponds to the trampoline's var. Volatile:
+// the AP reads it, so the stores must all be done before the IPIs.
+static volatile uint64 *
 in_copy(uint64 *var)
 {
-  return (uint64 *)((uint8 *)KADDR(AP_TRAMPOLINE) + ((char *)var - ap_trampoline));
+  return (volatile uint64 *)((uint8 *)KADDR(AP_TRAMPOLINE) + ((char *)var - ap_trampoline));
 }
 
 // AP id's stack: its lowest address, and the address just above it.
@@ -115,10 +116,14 @@ smp_init(void)
   memmove(KADDR(AP_TRAMPOLINE), ap_trampoline, ap_trampoline_end - ap_trampoline);
   for (int id = 1; id < ncpu; id++)
     vm_unmap(vm_kernel_pml4(), (uint64)ap_stacks[id], PGSIZE);    // the guards: see above
-  for (int id = 1; id < ncpu; id++)
-    if (start_ap(id) < 0)
+  for (int id = 1; id < ncpu; id++) {
+    if (start_ap(id) < 0) {
       printf("cpu %d (apic id %d): did not start within %d ms\n", id, cpu_apicid[id],
              AP_START_MS);
+      lapic_send_init(cpu_apicid[id]);          // hold it: it must not come up later
+      __atomic_store_n(&ap_up[id], 0, __ATOMIC_RELEASE);
+    }
+  }
 }
 
 // A panic stops every CPU (the first CPU to panic calls this): it sends

@@ -456,7 +456,8 @@ acquire(struct spinlock *lk)
   //         SITE, c->id, lk->name, SITE_ARGS(pc), SITE_ARGS(lk->taken_at));
   // or if c holds NHELD locks:
   //   panic("acquire: cpu %d takes lock '%s' at " SITE " while holding NHELD (%d) "
-  //         "locks", c->id, lk->name, SITE_ARGS(pc), NHELD); Then check the lock order
+  //         "locks", c->id, lk->name, SITE_ARGS(pc), NHELD);
+  // Then check the lock order
   // (order_check), take the lock (spin), and record the holder: the CPU,
   // where (pc), and lk at the end of c->held[] (c->nheld).
   // Until then, a lock that only says who holds it, so that one CPU can

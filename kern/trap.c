@@ -4,8 +4,9 @@
 // trap_init sets up, once per boot: the IDT (256 gates, one per stub of
 // trapasm.S), the interrupt controllers and the timer's calibration
 // (lapic.c). trap_init_cpu then does each CPU's part: it loads the IDT,
-// sets up the CPU's GDT, TSS and %gs (cpu.c), starts its timer and turns
-// interrupts on. (Lab 5's other CPUs run trap_init_cpu only.)
+// sets up the CPU's GDT, TSS and %gs (cpu.c) and starts its timer; its
+// caller turns interrupts on when the CPU is ready for them (trap_init
+// on the boot CPU). (Lab 5's other CPUs run trap_init_cpu only.)
 //
 // Every gate is an interrupt gate (GATE_INTR: the CPU clears IF on entry,
 // so a handler is never interrupted by another interrupt; iretq restores

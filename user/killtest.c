@@ -21,6 +21,7 @@
 
 #define MAXKIDS 5
 #define GRANDCHILD_TICKS 400    // how long the waiting child's child sleeps
+#define START_TICKS     5       // how long the parent gives each child to start
 
 int
 main(int argc, char *argv[])
@@ -49,7 +50,7 @@ main(int argc, char *argv[])
       printf("killtest: FAILED: child %d went on after kill\n", getpid());
       exit(0);
     }
-    yield();            // let it start
+    sleep(START_TICKS); // let it start (one yield would do on one CPU; not with several)
   }
   int start = uptime();
   for (int i = 0; i < kids; i++)
