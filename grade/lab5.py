@@ -257,31 +257,42 @@ def lock_notheld(t):
         check_site(t, p.groups()[2:4], "lock_notheld_test", "the holder's acquire")
 
 
-@test(5, "lock_watchdog")
-def lock_watchdog(t):
-    """A wait of LOCK_WAIT_MS (and, before tsc_hz is known, of LOCK_WAIT_SPINS
-    spins) ends in a panic naming the lock, both sites and the holder."""
+def watchdog(t, early):
+    """The watchdog's panic: after LOCK_WAIT_MS, or before tsc_hz is known
+    (early), after LOCK_WAIT_SPINS spins."""
     L = layout(t)
-    for early in (False, True):
-        seed = t.new_seed()
-        f = other_cpu(L, seed_draws(seed))
-        q = t.boot(f"test=lock_watchdog{'_early' if early else ''} seed={seed}")
-        msg = the_panic(t, q)
-        unit = r"spins \(tsc_hz not measured yet\)" if early else "ms"
-        p = re.fullmatch(rf"acquire: cpu 0 waited (\d+) {unit} for lock 'watchdog' at {SITE}; "
-                         rf"cpu {f} holds it, taken at {SITE}", msg)
-        t.check(p is not None, "the watchdog's panic", expected=f"acquire: cpu 0 waited N "
-                f"{'spins (tsc_hz not measured yet)' if early else 'ms'} for lock 'watchdog' "
-                f"at lk_take+0x..; cpu {f} holds it, taken at lock_watchdog_test+0x..", got=msg)
-        waited = int(p[1])
-        if early:
-            t.check(waited == L["LOCK_WAIT_SPINS"] + 1, "the wait, counted in spins",
-                    expected=L["LOCK_WAIT_SPINS"] + 1, got=waited)
-        else:
-            t.check(L["LOCK_WAIT_MS"] <= waited < 3 * L["LOCK_WAIT_MS"],
-                    f"the wait should last about LOCK_WAIT_MS ({L['LOCK_WAIT_MS']} ms)", got=waited)
-        check_site(t, p.groups()[1:3], "lk_take", "the waiter's acquire")
-        check_site(t, p.groups()[3:5], "lock_watchdog_test", "the holder's acquire")
+    seed = t.new_seed()
+    f = other_cpu(L, seed_draws(seed))
+    q = t.boot(f"test=lock_watchdog{'_early' if early else ''} seed={seed}")
+    msg = the_panic(t, q)
+    unit = r"spins \(tsc_hz not measured yet\)" if early else "ms"
+    p = re.fullmatch(rf"acquire: cpu 0 waited (\d+) {unit} for lock 'watchdog' at {SITE}; "
+                     rf"cpu {f} holds it, taken at {SITE}", msg)
+    t.check(p is not None, "the watchdog's panic", expected=f"acquire: cpu 0 waited N "
+            f"{'spins (tsc_hz not measured yet)' if early else 'ms'} for lock 'watchdog' "
+            f"at lk_take+0x..; cpu {f} holds it, taken at lock_watchdog_test+0x..", got=msg)
+    waited = int(p[1])
+    if early:
+        t.check(waited == L["LOCK_WAIT_SPINS"] + 1, "the wait, counted in spins",
+                expected=L["LOCK_WAIT_SPINS"] + 1, got=waited)
+    else:
+        t.check(L["LOCK_WAIT_MS"] <= waited < 3 * L["LOCK_WAIT_MS"],
+                f"the wait should last about LOCK_WAIT_MS ({L['LOCK_WAIT_MS']} ms)", got=waited)
+    check_site(t, p.groups()[1:3], "lk_take", "the waiter's acquire")
+    check_site(t, p.groups()[3:5], "lock_watchdog_test", "the holder's acquire")
+
+
+@test(3, "lock_watchdog")
+def lock_watchdog(t):
+    """A wait of LOCK_WAIT_MS ends in a panic naming the lock, both sites and
+    the holder."""
+    watchdog(t, False)
+
+
+@test(2, "lock_watchdog_early")
+def lock_watchdog_early(t):
+    """Before the TSC's rate is known, the wait is counted in spins."""
+    watchdog(t, True)
 
 
 @test(10, "smp_watchdog")

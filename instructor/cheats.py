@@ -407,7 +407,8 @@ CHEATS_5 = [
     Cheat("faked_aps", faked_aps, fails("cpus_up", "lock_count", "together", "panic_stops")),
     # A watchdog that never fires.
     Cheat("watchdog_silent", solve_but("kern/spinlock.c", "      if (waited_too_long(&w))\n",
-          "      if (0 && waited_too_long(&w))\n"), fails("lock_watchdog", "smp_watchdog")),
+          "      if (0 && waited_too_long(&w))\n"),
+          fails("lock_watchdog", "lock_watchdog_early", "smp_watchdog")),
     # No check for a lock this CPU holds already.
     Cheat("no_recursion_check", solve_but("kern/spinlock.c", "  if (held_by(c, lk))\n    panic(",
           "  if (0)\n    panic("), fails("lock_recursive")),

@@ -78,13 +78,22 @@ static int ncpus;               // CPUs running (smp_running), for all parts
 static int arrived;             // CPUs that have reached the start line
 static int finished;            // ... and the end
 
-// Wait at the start line until every CPU running is there.
+// Wait at the start line until every CPU running is there; a CPU that
+// never comes (an AP that only looks up) ends the test after MP_WAIT_MS.
 static void
 start_line(void)
 {
+  uint64 deadline = rdtsc() + tsc_hz / 1000 * MP_WAIT_MS;
+
   __atomic_add_fetch(&arrived, 1, __ATOMIC_ACQ_REL);
-  while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < ncpus)
+  while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < ncpus) {
     pause();
+    if (rdtsc() > deadline) {
+      printf("selftest: FAILED: only %d of %d CPUs reached the start within %d ms\n", arrived,
+             ncpus, MP_WAIT_MS);
+      poweroff(1);
+    }
+  }
 }
 
 // CPU 0: wait until *flag reaches n, or say that it never did.
