@@ -266,4 +266,11 @@ void          uart_putc(int c);
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+#if LAB >= 6
+// proc.c, from lab 6 on
+void          sleep_locked(void *chan);
+void          wakeup(void *chan);
+int           sleep_ticks(uint64 n);
+#endif
+
 #endif

@@ -219,6 +219,82 @@ freeproc(struct proc *p)
   __atomic_store_n(&p->state, UNUSED, __ATOMIC_RELEASE);
 }
 
+#if LAB >= 6
+// Sleep on chan until a wakeup(chan): the caller holds the process table,
+// and holds it again on return. Holding it from the test of the condition
+// the caller waits for until it is asleep is what loses no wakeup: a
+// wakeup(chan) needs the table, and gets it only once the scheduler has
+// taken this process off its CPU, SLEEPING. A kill() wakes it too; the
+// caller checks p->killed.
+void
+sleep_locked(void *chan)
+{
+  struct proc *p = myproc();
+
+  p->chan = chan;
+  p->state = SLEEPING;
+  sched();
+  p->chan = NULL;
+}
+
+// Make every process asleep on chan RUNNABLE; the table is held.
+static void
+wakeup_locked(void *chan)
+{
+  for (struct proc *p = procs; p < &procs[NPROC]; p++)
+    if (p->state == SLEEPING && p->chan == chan)
+      p->state = RUNNABLE;
+}
+
+// The same, taking the table. (Before proc_init there is no process to
+// wake, and the table's lock is not set up yet: the timer calls this from
+// its first tick.)
+void
+wakeup(void *chan)
+{
+  if (procs[0].kstack == 0)
+    return;
+  lock_procs();
+  wakeup_locked(chan);
+  unlock_procs();
+}
+
+// sleep(n): asleep on ticks, which CPU 0's timer wakes every tick, until n
+// ticks have passed; -1 if killed first.
+int
+sleep_ticks(uint64 n)
+{
+  uint64 start = ticks;
+
+  lock_procs();
+  while (ticks - start < n) {
+    if (myproc()->killed) {
+      unlock_procs();
+      return -1;
+    }
+    sleep_locked((void *)&ticks);
+  }
+  unlock_procs();
+  return 0;
+}
+#endif
+
+// Wait, holding the process table, until one of the caller's children may
+// have changed: with processes that only yield (labs 4 and 5), let the
+// others run a turn; from lab 6 on, sleep until exit() wakes the parent
+// (or kill() does).
+static void
+await_children(void)
+{
+#if LAB >= 6
+  sleep_locked(myproc());
+#else
+  unlock_procs();
+  yield();
+  lock_procs();
+#endif
+}
+
 // A process's first return to user mode starts here, on its kernel stack
 // (allocproc put this function in its context); it returns into
 // usertrapret. It releases the process table, which the scheduler took
@@ -320,9 +396,17 @@ exit(int status)
   uvm_free(p->pml4);
   p->pml4 = NULL;
   lock_procs();
-  for (struct proc *c = procs; c < &procs[NPROC]; c++)
-    if (c->parent == p)
+  for (struct proc *c = procs; c < &procs[NPROC]; c++) {
+    if (c->parent == p) {
       c->parent = initproc;
+#if LAB >= 6
+      wakeup_locked(initproc);          // an orphan that is a zombie already
+#endif
+    }
+  }
+#if LAB >= 6
+  wakeup_locked(p->parent);             // it may be asleep in wait()
+#endif
   p->xstatus = status;
   p->state = ZOMBIE;                    // the parent may reap it once the scheduler
   sched();                              // releases the table, off this stack
@@ -338,9 +422,9 @@ wait(uint64 status)
 #if SOL >= 4
   struct proc *p = myproc();
 
+  lock_procs();
   for (;;) {
     int children = 0;
-    lock_procs();
     for (struct proc *c = procs; c < &procs[NPROC]; c++) {
       if (c->parent != p || c->state == UNUSED)
         continue;
@@ -356,20 +440,22 @@ wait(uint64 status)
         return pid;
       }
     }
-    unlock_procs();
-    if (!children || p->killed)
+    if (!children || p->killed) {
+      unlock_procs();
       return -1;
-    yield();                    // let the children run; lab 6 sleeps here
+    }
+    await_children();
   }
 #else
-  // LAB 4: loop, holding the process table (lock_procs) while you look
-  // and until you have reaped (unlock_procs before each return and
-  // before yield): look through procs[] for children of myproc(). If one
+  // LAB 4: hold the process table (lock_procs) from the start, and let
+  // it go (unlock_procs) before each return. Loop: look through procs[]
+  // for children of myproc(). If one
   // is a ZOMBIE: copyout its xstatus (an int: sizeof(c->xstatus) bytes)
   // to status (unless status is 0; return -1 if that fails), freeproc() it and return its pid. If there
   // are no children, or the caller was killed, return -1. Otherwise
-  // yield() so that the children run, and look again.
+  // await_children() (the children run meanwhile), and look again.
   (void)status;
+  (void)await_children;
   return -1;
 #endif
 }
@@ -385,6 +471,10 @@ kill(int pid)
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
     if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
       p->killed = 1;
+#if LAB >= 6
+      if (p->state == SLEEPING)
+        p->state = RUNNABLE;            // to see it was killed, and exit
+#endif
       r = 0;
       break;
     }
@@ -504,6 +594,10 @@ usertrap(struct trapframe *tf)
     exit(-1);
   }
   trap(tf);
+#if LAB >= 6
+  if (tf->trapno == T_TIMER)
+    yield();                            // a tick is the quantum: the next one's turn
+#endif
   proc_killcheck();
 }
 

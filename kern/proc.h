@@ -32,7 +32,9 @@ enum procstate {
   RUNNABLE,             // ready to run when the scheduler picks it
   RUNNING,              // on a CPU now
   ZOMBIE,               // exited; its parent's wait() has not reaped it
-  // lab 6 adds SLEEPING
+#if LAB >= 6
+  SLEEPING,             // in sleep_locked(), until a wakeup(chan) (or a kill)
+#endif
 };
 
 struct proc {
@@ -42,6 +44,9 @@ struct proc {
   struct proc *parent;          // the process that forked it (init for orphans)
   int xstatus;                  // exit status, for the parent's wait
   int killed;                   // kill() asked it to exit (see proc_killcheck)
+#if LAB >= 6
+  void *chan;                   // what it sleeps on, while SLEEPING
+#endif
   uint64 *pml4;                 // page table: its own lower half, the kernel's upper
   uint64 heap;                  // where the heap starts (the end of the ELF's segments)
   uint64 brk;                   // the program break: the heap ends here (sbrk)

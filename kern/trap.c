@@ -82,6 +82,10 @@ timer_tick(void)
 {
   if (mycpu()->id == 0)
     ticks++;
+#if LAB >= 6
+  if (mycpu()->id == 0)
+    wakeup((void *)&ticks);             // sleep(n)'s sleepers (proc.c)
+#endif
   lapic_eoi();
 }
 
