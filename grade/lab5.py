@@ -32,9 +32,10 @@ def layout(t):
     return t.tree.consts()
 
 
-def the_panic(t, q):
-    """Wait for 'panic: halted'; the panic's message line."""
-    q.expect(r"^panic: halted$")
+def the_panic(t, q, timeout=None):
+    """Wait for 'panic: halted' (timeout: seconds, instead of the test's
+    own); the panic's message line."""
+    q.expect(r"^panic: halted$", timeout=timeout)
     lines = q.output.rstrip("\n").splitlines()
     t.check(lines[-1] == "panic: halted", "'panic: halted' must be the last line",
             got=excerpt(q.output, 600))
@@ -52,6 +53,13 @@ def check_site(t, site, func, what):
     name, off = site[0], int(site[1], 16)
     t.check(name == func and 0 < off < max(sym.size, 1), f"{what} should be inside {func}",
             expected=f"{func}+0x1..0x{sym.size - 1:x}", got=f"{name}+0x{off:x}")
+
+
+def watchdog_wait(t):
+    """How long a watchdog test waits for the panic once the wait began: a
+    quarter of the test's timeout (LOCK_WAIT_MS is a second), so that a
+    watchdog that never fires costs little."""
+    return t.timeout / 4
 
 
 def other_cpu(L, d):
@@ -264,7 +272,8 @@ def watchdog(t, early):
     seed = t.new_seed()
     f = other_cpu(L, seed_draws(seed))
     q = t.boot(f"test=lock_watchdog{'_early' if early else ''} seed={seed}")
-    msg = the_panic(t, q)
+    expect_alive(q, rf"^lock_watchdog: 'watchdog' held by cpu {f}; ")
+    msg = the_panic(t, q, watchdog_wait(t))
     unit = r"spins \(tsc_hz not measured yet\)" if early else "ms"
     p = re.fullmatch(rf"acquire: cpu 0 waited (\d+) {unit} for lock 'watchdog' at {SITE}; "
                      rf"cpu {f} holds it, taken at {SITE}", msg)
@@ -304,7 +313,7 @@ def smp_watchdog(t):
     f = 1 + next(seed_draws(seed)) % (MANY - 1)
     q = t.boot(f"test=smp_watchdog seed={seed}", cpus=MANY)
     expect_alive(q, rf"^smp_watchdog: cpu {f} holds 'held' \(mp_hold\); cpu 0 waits \(mp_want\)$")
-    msg = the_panic(t, q)
+    msg = the_panic(t, q, watchdog_wait(t))
     p = re.fullmatch(rf"acquire: cpu 0 waited (\d+) ms for lock 'held' at {SITE}; cpu {f} holds "
                      rf"it, taken at {SITE}", msg)
     t.check(p is not None, "the watchdog's panic", expected=f"acquire: cpu 0 waited N ms for "
