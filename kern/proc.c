@@ -594,10 +594,6 @@ usertrap(struct trapframe *tf)
     exit(-1);
   }
   trap(tf);
-#if LAB >= 6
-  if (tf->trapno == T_TIMER)
-    yield();                            // a tick is the quantum: the next one's turn
-#endif
   proc_killcheck();
 }
 
