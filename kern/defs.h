@@ -156,7 +156,7 @@ void          scheduler(void) __attribute__((noreturn));
 void          forkret(void);
 void          usertrap(struct trapframe *tf);
 void          proc_killcheck(void);
-uint64        proc_count(void);
+uint64        proc_count(int running);
 
 // swtch.S
 void          swtch(struct context **old, struct context *new);

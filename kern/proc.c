@@ -594,18 +594,23 @@ usertrap(struct trapframe *tf)
     exit(-1);
   }
   trap(tf);
+#if LAB >= 6
+  if (tf->trapno == T_TIMER)
+    yield();                            // a tick is the quantum: the next one's turn
+#endif
   proc_killcheck();
 }
 
-// Processes in use: in any state but UNUSED.
+// Processes in use (in any state but UNUSED), or if running, those
+// RUNNING now (each on a CPU).
 uint64
-proc_count(void)
+proc_count(int running)
 {
   uint64 n = 0;
 
   lock_procs();
   for (struct proc *p = procs; p < &procs[NPROC]; p++)
-    n += p->state != UNUSED;
+    n += running ? p->state == RUNNING : p->state != UNUSED;
   unlock_procs();
   return n;
 }

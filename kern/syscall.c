@@ -200,7 +200,8 @@ sys_sysinfo(void)
 {
   struct sysinfo info = {
     .freepages = kalloc_nfree(),
-    .nproc = proc_count(),
+    .nproc = proc_count(0),
+    .nrunning = proc_count(1),
     .ticks = ticks,
     .hz = HZ,
     .tsc_hz = tsc_hz,

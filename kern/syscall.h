@@ -61,6 +61,7 @@ struct sysinfo {
   unsigned long smep, smap;     // 1 if the kernel turned SMEP / SMAP on
   unsigned long ncpu;           // CPUs running (lab 5; 1 before)
   unsigned long cpu;            // the CPU this call ran on (0 .. ncpu - 1)
+  unsigned long nrunning;       // processes RUNNING now, the caller among them
 };
 #endif
 
