@@ -373,6 +373,10 @@ def gdb_pagetables(t, kargs, size):
     pick = lambda lo, hi: rng.randrange(syms[lo][0], syms[hi][0])
     text, rodata = pick("text_start", "etext"), pick("rodata_start", "data_start")
     data, guard = pick("data_start", "end"), syms["boot_stack_guard"][0] + rng.randrange(L["PGSIZE"])
+    # Lab 5's AP stacks have guard pages of their own, unmapped: pick data outside them.
+    aps = [(s.addr, s.addr + s.size) for s in t.tree.symbols() if s.name == "ap_stacks"]
+    while any(lo <= data < hi for lo, hi in aps):
+        data = pick("data_start", "end")
     q = t.boot(kargs, mem="2G", gdb=True)
     direct = base + rng.randrange(GIB, 2 * GIB - (1 << 20))
     cmds = ["hbreak halt_forever", "continue"] + [f"pte {a:#x}" for a in
