@@ -16,7 +16,8 @@
 //               The slot is null now: the far return itself must fault,
 //               and only this process dies. Run it as init: no fork needed.
 //   fpu SEED    MXCSR and the x87 control word are process state: the
-//               parent sets a seeded rounding mode (RC = r0 % 4 in both)
+//               parent sets a seeded rounding mode (RC = 1 + r0 % 3 in both:
+//               never 0, the default, which a fork that drops the state keeps)
 //               and forks; child A checks it inherited them, unmasks
 //               divide-by-zero, yields and exits 0; child B execs
 //               `robust fpuinit`, which must start from the default state.
@@ -141,7 +142,7 @@ fpuinit(void)
 static int
 fpu(uint64 seed)
 {
-  uint64 x = seed, rc = seed_next(&x) % 4;
+  uint64 x = seed, rc = 1 + seed_next(&x) % 3;      // never 0, the default: it must show
   uint32 mxcsr = MXCSR_DEFAULT | rc << MXCSR_RC_SHIFT;
   uint16 fcw = FCW_DEFAULT | rc << FCW_RC_SHIFT;
   int status = 0, bad = 0;
