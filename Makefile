@@ -17,7 +17,7 @@
 #   CPUS    virtual CPUs (1..64, default 2)
 #   MEM     memory size as QEMU takes it (default 128M)
 #   ACCEL   kvm or tcg; by default kvm if its timed probe boot passes and beats TCG
-#   CPU_MODEL  QEMU's -cpu (default qemu64,+smep,+smap,+pdpe1gb)
+#   CPU_MODEL  QEMU's -cpu (default qemu64,+smep,+smap,+pdpe1gb,+xsave,+xsaveopt,+avx)
 #   KARGS   kernel command line, e.g. KARGS="test=backtrace"
 #if LAB >= 4
 #   INIT    the first user process and its arguments (default init)
@@ -300,9 +300,12 @@ $(B)/disk.img: $(B)/bootblock $(B)/kernel $(B)/mkdisk
 ## Running ###################################################################
 
 # The CPU model gives what the labs need, under KVM and TCG alike: long
-# mode, NX and FXSR (in qemu64 already), SMEP, SMAP and 1 GiB pages.
+# mode, NX and FXSR (in qemu64 already), SMEP, SMAP, 1 GiB pages, and
+# (lab 6) XSAVE and AVX.
 # (-cpu host and -cpu max abort QEMU 7.2 under nested KVM on some hosts.)
-CPU_MODEL := qemu64,+smep,+smap,+pdpe1gb
+# (xsaveopt too: without it QEMU 7.2's TCG hangs on the mov to CR4 that
+# turns XSAVE on.)
+CPU_MODEL := qemu64,+smep,+smap,+pdpe1gb,+xsave,+xsaveopt,+avx
 
 # Which accelerator and CPU model: ACCEL if given (with CPU_MODEL as it is),
 # else build/accel, the line tools/probe-accel.py wrote after timing the

@@ -166,22 +166,29 @@ fpu_default(uint8 *area)
   *(uint32 *)(area + FXSAVE_MXCSR) = MXCSR_DEFAULT;
 }
 
+#endif
+
 // Save this CPU's FPU/SSE registers into area (16-byte aligned), and load
 // them from it. The kernel itself never uses them (-mno-sse), so whatever
-// they hold belongs to the process that ran last.
+// they hold belongs to the process that ran last. (Lab 6 saves AVX's too,
+// with XSAVE: fpu.c.)
 void
 fpu_save(uint8 *area)
 {
+#if LAB >= 6
+  if (xsave_features) { xsave(area); return; }
+#endif
   asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
 }
 
 void
 fpu_restore(uint8 *area)
 {
+#if LAB >= 6
+  if (xsave_features) { xrstor(area); return; }
+#endif
   asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
-
-#endif
 // Point %gs at cpus[id], the first thing a CPU does: mycpu() works from
 // here on, and so do push_off and (lab 5) spinlocks, which everything
 // takes, printf and kalloc among them.
@@ -212,6 +219,9 @@ cpu_init(int id)
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 #if LAB >= 4
   fpu_init();
+#endif
+#if LAB >= 6
+  xsave_init();
 #endif
 }
 

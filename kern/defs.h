@@ -267,10 +267,43 @@ void          uart_putc(int c);
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #if LAB >= 6
-// proc.c, from lab 6 on
-void          sleep_locked(void *chan);
+struct file;
+struct pipe;
+struct spinlock;
+
+// file.c
+void          file_init(void);
+struct file  *filedup(struct file *f);
+void          fileclose(struct file *f);
+int           file_console(struct proc *p);
+void          file_fork(struct proc *np, struct proc *p);
+void          file_exit(struct proc *p);
+int           file_read(int fd, uint64 buf, int n);
+int           file_write(int fd, uint64 buf, int n);
+int           file_closefd(int fd);
+int           file_dup(int fd);
+int           file_pipe(uint64 ufds);
+
+// fpu.c
+extern uint64 xsave_features;
+void          xsave_init(void);
+void          xsave(uint8 *area);
+void          xrstor(uint8 *area);
+
+// pipe.c
+struct pipe  *pipealloc(void);
+void          pipeclose(struct pipe *pi, int writable);
+int           piperead(struct pipe *pi, uint64 buf, int n);
+int           pipewrite(struct pipe *pi, uint64 buf, int n);
+
+// sleep.c
+void          sleep(void *chan, struct spinlock *lk);
 void          wakeup(void *chan);
+void          wakeup_locked(void *chan);
 int           sleep_ticks(uint64 n);
+
+// syscall.c
+int           console_write_user(uint64 buf, int n);
 #endif
 
 #endif

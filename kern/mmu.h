@@ -106,6 +106,18 @@
 #define CR0_TS          0x00000008  // task switched: the next FPU/SSE use traps (#NM)
 #define CR4_OSFXSR      0x00000200  // the OS saves SSE state (fxsave): SSE instructions work
 #define CR4_OSXMMEXCPT  0x00000400  // SIMD floating-point exceptions raise #XM, not #UD
+#endif
+
+#if LAB >= 6
+// XSAVE (fpu.c; Intel SDM vol. 1, chapter 13).
+#define CR4_OSXSAVE     0x00040000  // the OS uses XSAVE: XGETBV/XSETBV and AVX work
+#define CPUID_FEAT      0x00000001  // basic features, in ECX:
+#define CPUID_ECX_XSAVE 0x04000000  //   bit 26: XSAVE, XRSTOR, XSETBV, XCR0
+#define CPUID_XSTATE    0x0000000d  // XSAVE state, subleaf 0: EDX:EAX the XCR0 bits the CPU
+                                    //   has, EBX the save area's size for XCR0 as it is now
+#define XCR0_X87        0x1         // XCR0 bits: state components XSAVE saves. x87 (always on)
+#define XCR0_SSE        0x2         //   XMM registers and MXCSR
+#define XCR0_AVX        0x4         //   the upper halves of the YMM registers
 
 // Round an address down or up to a page boundary.
 #define PGROUNDDOWN(a)  ((a) & ~(PGSIZE - 1))

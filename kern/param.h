@@ -49,6 +49,11 @@
 #define INITPID         1       // the first process: orphans become its children
 #define FPU_AREA_SIZE   1024    // bytes of each process's FPU/SSE save area (proc.h)
 #endif
+#if LAB >= 6
+#define NOFILE          16      // open files per process (proc.h)
+#define NFILE           128     // open files in the whole system (file.c)
+#define PIPESIZE        512     // bytes a pipe holds before a writer waits (pipe.c)
+#endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile
 // passes it with -fw_cfg name=opt/kestrel/cmdline,string=...

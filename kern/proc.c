@@ -78,7 +78,7 @@ struct proc procs[NPROC];
 static struct proc *initproc;
 static int nextpid = INITPID;
 #if LAB >= 5
-static struct spinlock procs_lock;      // see the top: lock_procs
+struct spinlock procs_lock;             // see the top: lock_procs (sleep.c uses it too)
 #endif
 extern char usertrapret[];              // trapasm.S: return to user mode from a trap frame
 
@@ -136,6 +136,9 @@ proc_init(void)
 #if LAB >= 5
   initlock(&procs_lock, "procs");
 #endif
+#if LAB >= 6
+  file_init();
+#endif
   uvm_init();
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
     p->kstack = kstack_addr(p - procs);
@@ -185,6 +188,9 @@ allocproc(void)
   p->xstatus = 0;
   p->parent = NULL;
   p->pml4 = NULL;
+#if LAB >= 6
+  file_fork(p, myproc());               // a child shares its maker's open files
+#endif
 
   // The kernel stack, from the top: the trap frame; the address forkret
   // returns to (usertrapret, which leaves through the trap frame); the
@@ -210,6 +216,9 @@ allocproc(void)
 static void
 freeproc(struct proc *p)
 {
+#if LAB >= 6
+  file_exit(p);                         // a fork that failed: its copies of the files
+#endif
   if (p->pml4)
     uvm_free(p->pml4);
   p->pml4 = NULL;
@@ -219,66 +228,6 @@ freeproc(struct proc *p)
   __atomic_store_n(&p->state, UNUSED, __ATOMIC_RELEASE);
 }
 
-#if LAB >= 6
-// Sleep on chan until a wakeup(chan): the caller holds the process table,
-// and holds it again on return. Holding it from the test of the condition
-// the caller waits for until it is asleep is what loses no wakeup: a
-// wakeup(chan) needs the table, and gets it only once the scheduler has
-// taken this process off its CPU, SLEEPING. A kill() wakes it too; the
-// caller checks p->killed.
-void
-sleep_locked(void *chan)
-{
-  struct proc *p = myproc();
-
-  p->chan = chan;
-  p->state = SLEEPING;
-  sched();
-  p->chan = NULL;
-}
-
-// Make every process asleep on chan RUNNABLE; the table is held.
-static void
-wakeup_locked(void *chan)
-{
-  for (struct proc *p = procs; p < &procs[NPROC]; p++)
-    if (p->state == SLEEPING && p->chan == chan)
-      p->state = RUNNABLE;
-}
-
-// The same, taking the table. (Before proc_init there is no process to
-// wake, and the table's lock is not set up yet: the timer calls this from
-// its first tick.)
-void
-wakeup(void *chan)
-{
-  if (procs[0].kstack == 0)
-    return;
-  lock_procs();
-  wakeup_locked(chan);
-  unlock_procs();
-}
-
-// sleep(n): asleep on ticks, which CPU 0's timer wakes every tick, until n
-// ticks have passed; -1 if killed first.
-int
-sleep_ticks(uint64 n)
-{
-  uint64 start = ticks;
-
-  lock_procs();
-  while (ticks - start < n) {
-    if (myproc()->killed) {
-      unlock_procs();
-      return -1;
-    }
-    sleep_locked((void *)&ticks);
-  }
-  unlock_procs();
-  return 0;
-}
-#endif
-
 // Wait, holding the process table, until one of the caller's children may
 // have changed: with processes that only yield (labs 4 and 5), let the
 // others run a turn; from lab 6 on, sleep until exit() wakes the parent
@@ -287,7 +236,7 @@ static void
 await_children(void)
 {
 #if LAB >= 6
-  sleep_locked(myproc());
+  sleep(myproc(), &procs_lock);
 #else
   unlock_procs();
   yield();
@@ -329,6 +278,10 @@ userinit(const char *opt)
   argv[argc] = NULL;
   if ((p = allocproc()) == NULL)
     panic("userinit: no process slot");
+#if LAB >= 6
+  if (file_console(p) < 0)
+    panic("userinit: no file for the console");
+#endif
   if (exec(p, argv[0], argv) < 0) {
     printf("init: cannot run %s (no such program, or too many arguments)\n", argv[0]);
     poweroff(1);
@@ -392,6 +345,9 @@ exit(int status)
     printf("init: exited with status %d\n", status);
     poweroff(status);
   }
+#if LAB >= 6
+  file_exit(p);                         // before the table: a pipe's close wakes its reader
+#endif
   lcr3(PADDR(vm_kernel_pml4()));        // off the page table before freeing it
   uvm_free(p->pml4);
   p->pml4 = NULL;

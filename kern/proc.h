@@ -46,6 +46,7 @@ struct proc {
   int killed;                   // kill() asked it to exit (see proc_killcheck)
 #if LAB >= 6
   void *chan;                   // what it sleeps on, while SLEEPING
+  struct file *ofile[NOFILE];   // its open files, by file descriptor (file.c)
 #endif
   uint64 *pml4;                 // page table: its own lower half, the kernel's upper
   uint64 heap;                  // where the heap starts (the end of the ELF's segments)
@@ -54,8 +55,8 @@ struct proc {
   struct trapframe *tf;         // at the top of kstack: user registers on entry
   struct context *context;      // saved by swtch() while it does not run
   // The FPU/SSE registers while it does not run: FXSAVE's 512-byte image
-  // (proc.c). FXSAVE needs 16-byte alignment; lab 6's XSAVE needs 64 and
-  // more room (its size depends on the features XCR0 turns on).
+  // (proc.c), or from lab 6 XSAVE's, which is larger (its size depends on
+  // the features XCR0 turns on: fpu.c) and needs 64-byte alignment.
   uint8 fpu[FPU_AREA_SIZE] __attribute__((aligned(64)));
 };
 

@@ -24,7 +24,7 @@
 #include "syscall.h"
 #include "defs.h"
 
-#define CONSOLE_FDS 3           // fds 0, 1 and 2 are the console until lab 8
+#define CONSOLE_FDS 3           // fds 0, 1 and 2 are the console until lab 6
 #define WRITE_CHUNK 128         // bytes sys_write copies in at a time
 
 // System call argument n (0..5), as the 64-bit register holds it.
@@ -140,20 +140,19 @@ static uint64
 sys_sleep(void)
 {
   int n = (int)arg(0);
-  uint64 start = ticks;
 
   if (n < 0)
     return -1;
 #if LAB >= 6
   return sleep_ticks(n);
-#endif
-  while (ticks - start < (uint64)n) {
+#else
+  for (uint64 start = ticks; ticks - start < (uint64)n; hlt()) {
     if (myproc()->killed)
       return -1;
     yield();
-    hlt();
   }
   return 0;
+#endif
 }
 
 static uint64
@@ -162,21 +161,16 @@ sys_uptime(void)
   return ticks;
 }
 
-// write(fd, buf, n): the console is the only file until lab 8. The whole
-// buffer is checked before a byte is written, so a bad one prints nothing.
-static uint64
-sys_write(void)
+// Write n bytes from user address buf (checked whole by the caller) to
+// the console.
+int
+console_write_user(uint64 buf, int n)
 {
-  struct proc *p = myproc();
-  int fd = (int)arg(0), n = (int)arg(2);
-  uint64 buf = arg(1);
   char chunk[WRITE_CHUNK];
 
-  if (fd < 0 || fd >= CONSOLE_FDS || n < 0 || uvm_check(p->pml4, buf, n, 0) < 0)
-    return -1;
   for (int done = 0; done < n; done += WRITE_CHUNK) {
     int len = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
-    if (copyin(p->pml4, chunk, buf + done, len) < 0)
+    if (copyin(myproc()->pml4, chunk, buf + done, len) < 0)
       return -1;
 #if LAB >= 5
     console_write(chunk, len);
@@ -187,6 +181,51 @@ sys_write(void)
   }
   return n;
 }
+
+// write(fd, buf, n): from lab 6 through the process's open files (file.c);
+// before, fds 0, 1 and 2 are the console and nothing else is open. The
+// whole buffer is checked before a byte is written, so a bad one prints
+// nothing.
+static uint64
+sys_write(void)
+{
+#if LAB >= 6
+  return file_write((int)arg(0), arg(1), (int)arg(2));
+#else
+  int fd = (int)arg(0), n = (int)arg(2);
+
+  if (fd < 0 || fd >= CONSOLE_FDS || n < 0 || uvm_check(myproc()->pml4, arg(1), n, 0) < 0)
+    return -1;
+  return console_write_user(arg(1), n);
+#endif
+}
+
+#if LAB >= 6
+// read(fd, buf, n), close(fd), dup(fd), pipe(fds): file.c.
+static uint64
+sys_read(void)
+{
+  return file_read((int)arg(0), arg(1), (int)arg(2));
+}
+
+static uint64
+sys_close(void)
+{
+  return file_closefd((int)arg(0));
+}
+
+static uint64
+sys_dup(void)
+{
+  return file_dup((int)arg(0));
+}
+
+static uint64
+sys_pipe(void)
+{
+  return file_pipe(arg(0));
+}
+#endif
 
 static uint64
 sys_yield(void)
@@ -225,6 +264,10 @@ static uint64 (*const syscalls[NSYSCALL])(void) = {
   [SYS_sbrk] = sys_sbrk,        [SYS_sleep] = sys_sleep,
   [SYS_uptime] = sys_uptime,    [SYS_write] = sys_write,
   [SYS_yield] = sys_yield,      [SYS_sysinfo] = sys_sysinfo,
+#if LAB >= 6
+  [SYS_read] = sys_read,        [SYS_close] = sys_close,
+  [SYS_dup] = sys_dup,          [SYS_pipe] = sys_pipe,
+#endif
 };
 
 // The system call of tf (syscall_entry calls this).

@@ -26,12 +26,12 @@
 #define SYS_exit        2
 #define SYS_wait        3
 #define SYS_pipe        4       // lab 6
-#define SYS_read        5       // lab 7
+#define SYS_read        5       // lab 6
 #define SYS_kill        6
 #define SYS_exec        7
 #define SYS_fstat       8       // lab 8
 #define SYS_chdir       9       // lab 8
-#define SYS_dup         10      // lab 8
+#define SYS_dup         10      // lab 6
 #define SYS_getpid      11
 #define SYS_sbrk        12
 #define SYS_sleep       13
@@ -42,7 +42,7 @@
 #define SYS_unlink      18      // lab 8
 #define SYS_link        19      // lab 8
 #define SYS_mkdir       20      // lab 8
-#define SYS_close       21      // lab 8
+#define SYS_close       21      // lab 6
 // Kestrel's own.
 #define SYS_yield       22      // give the CPU to the next runnable process
 #define SYS_sysinfo     23      // fill a struct sysinfo (below)

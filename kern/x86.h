@@ -215,6 +215,15 @@ lcr0(uint64 val)
   asm volatile("mov %0, %%cr0" : : "r"(val) : "memory");
 }
 #endif
+#if LAB >= 6
+
+// Set extended control register n (XCR0: which state XSAVE saves).
+static inline void
+xsetbv(uint32 n, uint64 val)
+{
+  asm volatile("xsetbv" : : "c"(n), "a"((uint32)val), "d"((uint32)(val >> 32)));
+}
+#endif
 
 static inline void
 cli(void)
