@@ -18,6 +18,16 @@
 //   fork+exit+wait, all CPUs   per CPU at once (and fork+exit+wait): each
 //                              child exits with its median; the row gives
 //                              the median of those, and their range
+//   pipe round trip, N CPUs    (lab 6) a byte to a child through one pipe
+//                              and back through another
+//   pipe 64 KiB, N CPUs        64 KiB written in 4 KiB pieces to a child
+//                              that reads them all
+//   yield ping-pong, ... FPU   (lab 6, on one CPU: make bench boots "bench
+//                              switch" with CPUS=1 too) two processes that
+//                              yield to each other: one run is one switch
+//                              there and one back. "AVX in use": both
+//                              hold values in the YMM registers' upper
+//                              halves, which XSAVE must then save
 //
 // Under plain emulation (TCG) the counter runs at the host's rate but the
 // guest's instructions run slower, so figures from TCG and KVM differ
@@ -233,14 +243,147 @@ bench_all_cpus(char *what, void (*op)(void), int runs, int cpus)
          tsc_hz ? median * 1000000000 / tsc_hz : 0, medians[0], medians[cpus - 1]);
 }
 
+#if LAB >= 6
+// A byte to a child and back, through two pipes.
+static void
+bench_pipe_roundtrip(char *what)
+{
+  int down[2], up[2];
+  char c = 0;
+
+  if (pipe(down) < 0 || pipe(up) < 0) {
+    printf("bench: FAILED: pipe\n");
+    return;
+  }
+  if (fork() == 0) {
+    close(down[1]);             // else its own copy would keep end of file away
+    while (read(down[0], &c, 1) == 1)
+      write(up[1], &c, 1);
+    exit(0);
+  }
+  for (int i = 0; i < MANY; i++) {
+    uint64 t0 = rdtsc();
+    write(down[1], &c, 1);
+    read(up[0], &c, 1);
+    t[i] = rdtsc() - t0;
+  }
+  close(down[1]);               // the child reads end of file and exits
+  wait(0);
+  close(down[0]), close(up[0]), close(up[1]);
+  report(what, t, MANY);
+}
+
+// 64 KiB to a child, 4 KiB a write; each run ends when the child has read
+// it all and said so with a byte back.
+static void
+bench_pipe_64k(char *what)
+{
+  static char buf[PGSIZE];
+  int down[2], up[2];
+  char c = 0;
+
+  if (pipe(down) < 0 || pipe(up) < 0) {
+    printf("bench: FAILED: pipe\n");
+    return;
+  }
+  if (fork() == 0) {
+    close(down[1]);
+    for (;;) {
+      int got = 0, n = 0;
+      while (got < 16 * PGSIZE && (n = read(down[0], buf, PGSIZE)) > 0)
+        got += n;
+      if (n <= 0)
+        exit(0);
+      write(up[1], &c, 1);
+    }
+  }
+  for (int i = 0; i < FEW; i++) {
+    uint64 t0 = rdtsc();
+    for (int k = 0; k < 16; k++)
+      write(down[1], buf, PGSIZE);
+    read(up[0], &c, 1);
+    t[i] = rdtsc() - t0;
+  }
+  close(down[1]);
+  wait(0);
+  close(down[0]), close(up[0]), close(up[1]);
+  report(what, t, FEW);
+}
+
+// Put values in the upper halves of YMM0..YMM3 (if the kernel turned AVX
+// on: CPUID 1, ECX bit 27, OSXSAVE, and bit 28, AVX). 1 if it did.
+static int
+dirty_avx(void)
+{
+  uint32 r[4];
+  static uint64 v[4] = { 1, 2, 3, 4 };
+
+  cpuid(1, r);
+  if ((r[2] & (3u << 27)) != (3u << 27))
+    return 0;
+  asm volatile("vmovdqu %0, %%ymm0; vmovdqu %0, %%ymm1; vmovdqu %0, %%ymm2; vmovdqu %0, %%ymm3"
+               : : "m"(v) : "xmm0", "xmm1", "xmm2", "xmm3");
+  return 1;
+}
+
+// Two processes that yield to each other MANY times (on one CPU, each
+// yield is a switch to the other); one run is a switch there and back.
+static void
+bench_yield(char *what, int avx)
+{
+  if (avx && !dirty_avx())
+    return;                     // no AVX: the row would repeat the one before
+  if (fork() == 0) {
+    if (avx)
+      dirty_avx();
+    for (int i = 0; i < MANY + 10; i++)
+      yield();
+    exit(0);
+  }
+  yield();                      // let the child start
+  for (int i = 0; i < MANY; i++) {
+    uint64 t0 = rdtsc();
+    yield();
+    t[i] = rdtsc() - t0;
+  }
+  wait(0);
+  report(what, t, MANY);
+}
+
+// The lab 6 rows; their names say on how many CPUs.
+static void
+bench_lab6(int ncpu)
+{
+  char rt[32] = "pipe round trip, 1 CPU", big[32] = "pipe 64 KiB, 1 CPU";
+
+  if (ncpu > 1) {
+    strcpy(rt, "pipe round trip, N CPUs");
+    strcpy(big, "pipe 64 KiB, N CPUs");
+    rt[17] = big[13] = ncpu < 10 ? '0' + ncpu : 'N';
+  }
+  bench_pipe_roundtrip(rt);
+  bench_pipe_64k(big);
+  if (ncpu == 1) {
+    bench_yield("yield ping-pong, no AVX", 0);
+    bench_yield("yield ping-pong, AVX in use", 1);
+  }
+}
+#endif
+
 int
-main(void)
+main(int argc, char **argv)
 {
   struct sysinfo si;
 
-  time_write();
   if (sysinfo(&si) == 0)
     tsc_hz = si.tsc_hz;
+#if LAB >= 6
+  if (argc > 1 && strcmp(argv[1], "switch") == 0) {
+    bench_lab6(si.ncpu);
+    exit(0);
+  }
+#endif
+  time_write();
   print_cpu();
   printf("bench: %-28s %5s %15s %8s   %s\n", "what", "runs", "median cycles", "ns",
          "p10..p90 cycles");
@@ -253,5 +396,8 @@ main(void)
     bench_all_cpus("null syscall, all CPUs", op_getpid, MANY, si.ncpu);
     bench_all_cpus("fork+exit+wait, all CPUs", op_fork, FEW, si.ncpu);
   }
+#if LAB >= 6
+  bench_lab6(si.ncpu);
+#endif
   exit(0);
 }
