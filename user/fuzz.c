@@ -23,6 +23,10 @@
 //      and huge lengths, exec with bad paths and argv, sbrk past the
 //      heap's start, kill of random pids, wait and sysinfo into read-only
 //      memory.
+//      From lab 6 (do_fds()): pipe into good and bad memory, dup of the
+//      console and of bad fds, close of its own dups and pipe ends and of
+//      bad fds, and read and write on its pipes with a bad buffer, a bad
+//      length or the wrong end.
 // The fuzzer itself never exits early, execs, kills itself or pid 1, or
 // grows its heap (the page tables a heap grows into stay until exit, and
 // would look like a leak): only its children do.
@@ -495,6 +499,132 @@ do_other(void)
   call(&r, 1);
 }
 
+#if LAB >= 6
+#define MAXPIPES        3                     // pipes of its own a process keeps open
+#define MAXDUPS         4                     // dups of the console it keeps
+
+// The descriptors this process opened itself, to close them again and
+// to aim bad calls at. A child forgets its parent's: the copies it
+// inherits stay open, unused, until it exits.
+static struct { int rfd, wfd, wclosed; } pipes[MAXPIPES];
+static int npipes, dups[MAXDUPS], ndups;
+static int fdpair[2];
+
+// pipe into good memory (or a bad pointer: it must fail).
+static void
+fd_pipe(void)
+{
+  struct regs r = args(SYS_pipe);
+
+  if (npipes == MAXPIPES || pick(4) == 0) {
+    r.rdi = badptr(2 * sizeof(int));
+    call(&r, 1);
+  } else {
+    r.rdi = (uint64)fdpair;
+    if (call(&r, 0) == 0)       // it may fail: children hold many files
+      pipes[npipes].rfd = fdpair[0], pipes[npipes].wfd = fdpair[1],
+      pipes[npipes].wclosed = 0, npipes++;
+  }
+}
+
+// dup of the console (it must work: there is room), or of a bad fd.
+static void
+fd_dup(void)
+{
+  struct regs r = args(SYS_dup);
+
+  if (ndups == MAXDUPS || pick(4) == 0) {
+    r.rdi = badfd();
+    call(&r, 1);
+    return;
+  }
+  r.rdi = asint(pick(3));
+  long fd = call(&r, 0);
+  if (fd < 3 || fd >= 16)
+    wrong("dup(console) = %ld\n", fd);
+  else
+    dups[ndups++] = fd;
+}
+
+// close: a dup, a pipe's write end, then its read end; or a bad fd.
+static void
+fd_close(void)
+{
+  struct regs r = args(SYS_close);
+  int i = npipes ? pick(npipes) : 0;
+
+  if ((npipes == 0 && ndups == 0) || pick(4) == 0) {
+    r.rdi = badfd();
+    call(&r, 1);
+  } else if (ndups && (npipes == 0 || pick(2))) {
+    r.rdi = asint(dups[--ndups]);
+    if (call(&r, 0) != 0)
+      wrong("close of a dup failed\n");
+  } else if (!pipes[i].wclosed) {
+    r.rdi = asint(pipes[i].wfd);
+    if (call(&r, 0) != 0)
+      wrong("close of a pipe's write end failed\n");
+    pipes[i].wclosed = 1;
+  } else {
+    r.rdi = asint(pipes[i].rfd);
+    if (call(&r, 0) != 0)
+      wrong("close of a pipe's read end failed\n");
+    pipes[i] = pipes[--npipes];
+  }
+}
+
+// read or write with a bad fd, buffer, length or direction, on a pipe
+// of ours or not: it must fail. (The pipes' valid traffic is lab 6's
+// tests': here a stub's -1 must not count as wrong, since lab 4's grade
+// runs this on lab 6's handout.)
+static void
+fd_rw(int write)
+{
+  struct regs r = args(write ? SYS_write : SYS_read);
+  int i = npipes ? pick(npipes) : 0;
+  int len = 1 + pick(64);
+
+  r.rdi = npipes ? asint(write ? pipes[i].wfd : pipes[i].rfd) : badfd();
+  r.rsi = (uint64)(write ? outbuf : inbuf) + pick(64);
+  switch (pick(4)) {
+  case 0: r.rdi = badfd(); break;
+  case 1: r.rsi = badptr(len); break;
+  case 2: len = (int[]){ -1, INT_MIN, -(int)pick(INT_MAX) }[pick(3)]; break;
+  default:                      // the wrong end
+    r.rdi = npipes ? asint(write ? pipes[i].rfd : pipes[i].wfd) : badfd();
+  }
+  if (npipes && pipes[i].wclosed && (int)r.rdi == pipes[i].wfd)
+    r.rdi = badfd();            // closed: the fd may be reused, by a dup
+  r.rdx = asint(len);
+  call(&r, 1);
+}
+
+// One of lab 6's descriptor calls.
+static void
+do_fds(void)
+{
+  switch (pick(5)) {
+  case 0: fd_pipe(); break;
+  case 1: fd_dup(); break;
+  case 2: fd_close(); break;
+  default: fd_rw(pick(2));
+  }
+}
+
+// Close what this process opened (at the end: a pipe holds a page).
+static void
+close_fds(void)
+{
+  while (ndups)
+    close(dups[--ndups]);
+  for (; npipes > 0; npipes--) {
+    if (!pipes[npipes - 1].wclosed)
+      close(pipes[npipes - 1].wfd);
+    close(pipes[npipes - 1].rfd);
+  }
+}
+#endif
+
 // getpid, uptime, yield, with random values in the registers they ignore.
 static void
 do_simple(void)
@@ -519,6 +649,9 @@ one_call(void)
   else if (w < 54) do_kill();
   else if (w < 58) do_sleep();
   else if (w < 66) do_sbrk();
+#if LAB >= 6
+  else if (w < 74) do_fds();
+#endif
   else if (w < 82) do_other();
   else if (w < 97 || !inchild) do_simple();
   else exit_with((int)rnd());
@@ -598,6 +731,9 @@ child(int kind, int status)
 {
   inchild = 1;
   nwrong = 0;                   // the parent's, before the fork, are not ours
+#if LAB >= 6
+  npipes = ndups = 0;           // the parent's (do_fds)
+#endif
   mypid = getpid();
   x ^= 0x9e3779b97f4a7c15ul;    // another sequence than the parent's
   switch (kind) {
@@ -697,6 +833,9 @@ main(int argc, char *argv[])
   }
   while (reap() > 0)
     ;
+#if LAB >= 6
+  close_fds();
+#endif
   sysinfo(&after);
   if (after.nproc != before.nproc)
     printf("fuzz: FAILED: nproc before %ld after %ld\n", before.nproc, after.nproc);
