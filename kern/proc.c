@@ -17,7 +17,10 @@
 // RUNNABLE process round robin, loads its page table and kernel stack,
 // and swtch()es to it; the process comes back with sched(), which
 // swtch()es to the scheduler. A timer interrupt in user mode only counts
-// a tick (lab 6 preempts).
+// a tick (from lab 6 it preempts: usertrap yields, so a process that
+// never makes a system call still gives up its CPU every tick). Round
+// robin from the slot after the last one it ran means a RUNNABLE process
+// waits at most one turn of the table on any CPU: none starves.
 //
 // The process table's lock (lock_procs; from lab 5 on a spinlock, before
 // that interrupts off on the one CPU) guards every slot's state, the pid
@@ -51,8 +54,10 @@
 //
 // How lab 6 extends this rather than replacing it: swtch() and struct
 // context stay; the timer interrupt calls yield(), so processes are
-// preempted; a SLEEPING state with sleep() and wakeup() replaces the
-// loops in which wait() and sleep() yield until their condition holds.
+// preempted; a SLEEPING state with sleep() and wakeup() (sleep.c)
+// replaces the loops in which wait() and sleep() yield until their
+// condition holds; and each process has a table of open files (file.c),
+// which allocproc copies from the process that forks and exit closes.
 //
 // The first process is the program named by init= on the command line
 // (make qemu INIT=NAME), pid 1. Orphans become its children. When it

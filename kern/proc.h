@@ -33,7 +33,7 @@ enum procstate {
   RUNNING,              // on a CPU now
   ZOMBIE,               // exited; its parent's wait() has not reaped it
 #if LAB >= 6
-  SLEEPING,             // in sleep_locked(), until a wakeup(chan) (or a kill)
+  SLEEPING,             // in sleep() (sleep.c), until a wakeup(chan) (or a kill)
 #endif
 };
 
