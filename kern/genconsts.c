@@ -176,3 +176,19 @@ consts_lab5(void)
   CONST(LOCK_WAIT_SPINS);
 }
 #endif
+#if LAB >= 6
+
+// Lab 6: XSAVE (fpu.c), files and pipes.
+void
+consts_lab6(void)
+{
+  CONST(CR4_OSXSAVE);
+  CONST(XCR0_X87);
+  CONST(XCR0_SSE);
+  CONST(XCR0_AVX);
+  CONST(FPU_AREA_SIZE);
+  CONST(NOFILE);
+  CONST(NFILE);
+  CONST(PIPESIZE);
+}
+#endif

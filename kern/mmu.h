@@ -106,6 +106,10 @@
 #define CR0_TS          0x00000008  // task switched: the next FPU/SSE use traps (#NM)
 #define CR4_OSFXSR      0x00000200  // the OS saves SSE state (fxsave): SSE instructions work
 #define CR4_OSXMMEXCPT  0x00000400  // SIMD floating-point exceptions raise #XM, not #UD
+
+// Round an address down or up to a page boundary.
+#define PGROUNDDOWN(a)  ((a) & ~(PGSIZE - 1))
+#define PGROUNDUP(a)    (((a) + PGSIZE - 1) & ~(PGSIZE - 1))
 #endif
 
 #if LAB >= 6
@@ -118,10 +122,6 @@
 #define XCR0_X87        0x1         // XCR0 bits: state components XSAVE saves. x87 (always on)
 #define XCR0_SSE        0x2         //   XMM registers and MXCSR
 #define XCR0_AVX        0x4         //   the upper halves of the YMM registers
-
-// Round an address down or up to a page boundary.
-#define PGROUNDDOWN(a)  ((a) & ~(PGSIZE - 1))
-#define PGROUNDUP(a)    (((a) + PGSIZE - 1) & ~(PGSIZE - 1))
 #endif
 
 #if LAB >= 3
