@@ -18,6 +18,11 @@
 #if LAB >= 5
     cpus                 the CPUs that are up: GDB thread, mode, rip, process, locks
 #endif
+#if LAB >= 6
+    ps                   also, under each SLEEPING process, what it sleeps on
+    fds PID              a process's open files: fd, type, ref, r/w; a pipe's counters
+    fpu PID              a process's saved x87/SSE/AVX registers: FCW, MXCSR, XMM, YMM
+#endif
 
 QEMU's gdbstub always describes the CPU as x86-64, so in real mode `x/i $pc`
 decodes 64-bit code, at IP instead of CS base + IP; nor does GDB see CS's
@@ -531,6 +536,15 @@ the names of enum procstate.
         print("%3d%s %4d  %-8s  %3s  %-15s  %4d  %#x" % (i, " " if cpu == "" else "*",
                                                          int(p["pid"]), state.lower(), cpu,
                                                          p["name"].string(), ppid, rip))
+        waits = sleeping_on(p, procs)
+        if waits:
+            print("           %s" % waits)
+
+
+def sleeping_on(p, procs):
+    """For ps: a line that says what process p sleeps on, or None. No
+    process sleeps before lab 6, which defines this again."""
+    return None
 
 
 @command("uprog", gdb.COMMAND_FILES)
@@ -646,4 +660,306 @@ but nothing promises it. "?" for a CPU no thread claims (yet)."""
         print("%3d  %6s  %-6s  %-19s  %-14s  %s" % (int(c["id"]), num, mode,
                                                   "?" if rip is None else symbol(rip),
                                                   proc, held or "-"))
+#endif
+#if LAB >= 6
+
+
+## Sleep, open files, FPU state: ps's second line, fds, fpu (lab 6) #########
+#
+# All three read the kernel's structures through its debug info: struct
+# proc (chan, ofile[], fpu), struct file (file.h), struct pipe (pipe.c).
+# A kernel of an earlier lab lacks some: ps then prints what it printed
+# before, fds says the kernel has no descriptors, and fpu reads lab 4's
+# FXSAVE image (xsave_features is missing, or 0 until exercise 1).
+
+def fields(value):
+    """The names of the fields of a struct value."""
+    return {f.name for f in value.type.strip_typedefs().fields()}
+
+
+def find_proc(arg, what):
+    """procs[i] of the process whose pid is arg (an expression), and i."""
+    usage = "usage: %s PID" % what
+    if not arg.strip():
+        raise gdb.GdbError(usage)
+    try:
+        pid = int(gdb.parse_and_eval(arg))
+    except gdb.error as e:
+        raise gdb.GdbError("%s (%s)" % (usage, e))
+    procs = gdb.parse_and_eval("procs")
+    for i in range(procs.type.range()[1] + 1):
+        if int(procs[i]["pid"]) == pid and str(procs[i]["state"]) != "UNUSED":
+            return procs[i], i
+    raise gdb.GdbError("%s: no process has pid %d (ps lists them)" % (what, pid))
+
+
+def open_files(procs):
+    """[(pid, fd, struct file *)] of every descriptor open in procs[]."""
+    out = []
+    for i in range(procs.type.range()[1] + 1):
+        p = procs[i]
+        if str(p["state"]) in ("UNUSED", "ZOMBIE"):
+            continue
+        ofile = p["ofile"]
+        for fd in range(ofile.type.range()[1] + 1):
+            if int(ofile[fd]):
+                out.append((int(p["pid"]), fd, ofile[fd]))
+    return out
+
+
+def chan_name(chan, procs):
+    """What the address chan names, as sleep's callers use it: &ticks
+    (sleep(n)), a struct proc (wait, asleep on its own slot), one of a
+    pipe's counters (&nread: a reader waits for bytes; &nwrite: a writer
+    waits for room), found through the files open in procs[]; else the
+    symbol there, if any."""
+    if chan == int(gdb.parse_and_eval("&ticks")) & MASK64:
+        return "ticks (sleep(n): CPU 0's timer wakes it every tick)"
+    base = int(procs.address) & MASK64
+    size = procs.type.target().sizeof
+    nproc = procs.type.range()[1] + 1
+    if base <= chan < base + nproc * size and (chan - base) % size == 0:
+        return "wait (procs[%d], pid %d: a child's exit wakes it)" % (
+            (chan - base) // size, int(procs[(chan - base) // size]["pid"]))
+    for _, _, f in open_files(procs):
+        if str(f["type"]) == "FD_PIPE" and int(f["pipe"]):
+            pipe = f["pipe"].dereference()
+            if chan == int(pipe["nread"].address) & MASK64:
+                return "pipe %#x read (&nread: waits for bytes)" % (int(f["pipe"]) & MASK64)
+            if chan == int(pipe["nwrite"].address) & MASK64:
+                return "pipe %#x write (&nwrite: waits for room)" % (int(f["pipe"]) & MASK64)
+    where = symbol(chan)
+    return "?" if where.startswith("0x") else where
+
+
+def sleeping_on(p, procs):
+    """For ps: "sleeps on CHAN: what it is" for a SLEEPING process."""
+    if str(p["state"]) != "SLEEPING" or "chan" not in fields(p):
+        return None
+    chan = int(p["chan"]) & MASK64
+    return "sleeps on %#x: %s" % (chan, chan_name(chan, procs))
+
+
+def ps_lab6(arg):
+    ps_command(arg)
+
+
+ps_lab6.__doc__ = ps_command.__doc__ + """
+
+A SLEEPING process gets a second line: the address it sleeps on (p->chan)
+and what that is, as sleep's callers use it (make qemu-gdb INIT="killtest 3"
+CPUS=1, hbreak kill):
+
+      2     3  sleeping       killtest            1  0x4013ee
+               sleeps on 0xffffffff80195d40: ticks (sleep(n): CPU 0's timer wakes it every tick)
+      3     4  sleeping       killtest            1  0x401380
+               sleeps on 0xffffffff8019a600: wait (procs[3], pid 4: a child's exit wakes it)
+
+"ticks" (sleep(n)), "wait" (asleep on its own struct proc until a child
+exits), "pipe ADDR read" or "write" (asleep on &nread or &nwrite of a
+pipe that some process has open); else the symbol there, or "?". fds PID
+shows the pipe's counters."""
+command("ps", gdb.COMMAND_DATA)(ps_lab6)
+
+
+@command("fds", gdb.COMMAND_DATA)
+def fds_command(arg):
+    """List a process's open file descriptors (p->ofile[], kern/file.c).
+
+Usage: fds PID
+
+One line per open descriptor: fd, the struct file it names (dup and
+fork share one: the same address), its type, ref (how many descriptors
+in all processes name it), r and w (readable, writable), and for a pipe
+its address, the counters nread and nwrite (bytes ever read and
+written), the bytes waiting in it (nwrite - nread, at most PIPESIZE),
+and which of its two ends are open (make qemu-gdb INIT=pipetest CPUS=1,
+hbreak pipewrite, continue, break sleep, continue: the ring is full):
+
+    fds: pid 2 (pipetest)
+     fd  file                type     ref  rw  pipe
+      0  0xffffffff80195030  console    6  rw
+      1  0xffffffff80195030  console    6  rw
+      2  0xffffffff80195030  console    6  rw
+      4  0xffffffff80195060  pipe       1  -w  0xffff800007ec7040  nread 0  nwrite 512 (512 waiting)  open: read write"""
+    p, _ = find_proc(arg, "fds")
+    if "ofile" not in fields(p):
+        raise gdb.GdbError("fds: struct proc has no ofile[]: this kernel has no file descriptors")
+    ofile = p["ofile"]
+    print("fds: pid %d (%s)" % (int(p["pid"]), p["name"].string()))
+    print(" fd  file                type     ref  rw  pipe")
+    for fd in range(ofile.type.range()[1] + 1):
+        if not int(ofile[fd]):
+            continue
+        f = ofile[fd].dereference()
+        kind = str(f["type"])
+        line = "%3d  %#018x  %-7s  %3d  %s%s" % (
+            fd, int(ofile[fd]) & MASK64, kind[len("FD_"):].lower() if kind.startswith("FD_")
+            else kind, int(f["ref"]), "r" if int(f["readable"]) else "-",
+            "w" if int(f["writable"]) else "-")
+        if kind == "FD_PIPE" and int(f["pipe"]):
+            pipe = f["pipe"].dereference()
+            nread, nwrite = int(pipe["nread"]), int(pipe["nwrite"])
+            ends = [end for end, is_open in (("read", pipe["readopen"]),
+                                             ("write", pipe["writeopen"])) if int(is_open)]
+            line += "  %#x  nread %d  nwrite %d (%d waiting)  open: %s" % (
+                int(f["pipe"]) & MASK64, nread, nwrite, nwrite - nread, " ".join(ends) or "none")
+        print(line)
+
+
+# The FXSAVE image (Intel SDM vol. 1, 10.5.1) and XSAVE's additions (vol. 1,
+# 13.4 and 13.5): x87 control word and MXCSR at kern/cpu.c's FXSAVE_FCW and
+# FXSAVE_MXCSR, XMM i at 160 + 16 i; from byte 512 the XSAVE header, whose
+# first 8 bytes are XSTATE_BV; in the standard format AVX's component
+# (the upper halves of YMM i) at 576 + 16 i (CPUID leaf 0xD subleaf 2's
+# EBX says 576 on every CPU that has AVX).
+FXSAVE_XMM = 160
+XSAVE_HEADER = 512
+XSAVE_AVX = 576
+NXMM = 16
+ROUNDING = ("to nearest", "down (toward -inf)", "up (toward +inf)", "toward zero")
+
+
+def cpu_defines():
+    """{NAME: value} of kern/cpu.c's FXSAVE_*, *_DEFAULT and kern/mmu.h's XCR0_*."""
+    found = {}
+    number = r"\s+(0x[0-9a-fA-F]+|\d+)"
+    for name, pattern in (("cpu.c", r"^#define ((?:FXSAVE_|FCW_|MXCSR_)\w+)" + number),
+                          ("mmu.h", r"^#define (XCR0_\w+)" + number)):
+        with open(os.path.join("kern", name)) as f:
+            found.update((n, int(v, 0)) for n, v in re.findall(pattern, f.read(), re.M))
+    return found
+
+
+EXCEPTIONS = ("invalid", "denormal", "divide-by-zero", "overflow", "underflow", "precision")
+
+
+def masks(bits):
+    """Words for the six exception mask bits (the same order in FCW and MXCSR)."""
+    unmasked = [n for i, n in enumerate(EXCEPTIONS) if not bits >> i & 1]
+    return "unmasked: %s" % " ".join(unmasked) if unmasked else "all exceptions masked"
+
+
+def x87_control(fcw):
+    return "round %s, precision %s, %s" % (
+        ROUNDING[fcw >> 10 & 3], ("24-bit", "reserved", "53-bit", "64-bit")[fcw >> 8 & 3],
+        masks(fcw & 0x3F))
+
+
+def sse_control(mxcsr):
+    flags = [n for i, n in enumerate(EXCEPTIONS) if mxcsr >> i & 1]
+    return "round %s, %s%s%s%s" % (
+        ROUNDING[mxcsr >> 13 & 3], masks(mxcsr >> 7 & 0x3F),
+        ", flush to zero" if mxcsr & 0x8000 else "", ", denormals are zero" if mxcsr & 0x40 else "",
+        ", flags set: %s" % " ".join(flags) if flags else "")
+
+
+def u128(area, at):
+    return int.from_bytes(area[at:at + 16], "little")
+
+
+@command("fpu", gdb.COMMAND_DATA)
+def fpu_command(arg):
+    """Show a process's saved FPU, SSE and AVX registers (p->fpu).
+
+Usage: fpu PID
+
+The registers as the process gets them back at its next run(), which
+loads p->fpu with XRSTOR (or FXRSTOR while xsave_features is 0): the x87
+control word and MXCSR, decoded (rounding, exception masks), then XMM0 to
+XMM15 and, when XCR0 has AVX, the upper halves of YMM0 to YMM15 beside
+them, each as one number; a run of all-zero registers takes one line.
+(make qemu-gdb INIT="robust fpu 3" CPUS=1, hbreak sys_yield, continue:)
+
+    fpu: pid 1 (robust), slot 0, sleeping: XSAVE image at 0xffffffff80199800, xcr0 0x7 (x87 SSE AVX), XSTATE_BV 0x7
+      fcw    0x0f7f      round toward zero, precision 64-bit, all exceptions masked
+      mxcsr  0x00007f80  round toward zero, all exceptions masked
+          i  xmm i (bits 127..0)                   ymm i upper half (bits 255..128)
+       0-15  0 (all zero)
+
+A component whose XSTATE_BV bit is clear is shown as XRSTOR loads it,
+whatever the bytes say: in its initial state (the control word 0x37f,
+XMM and the YMM halves zero; MXCSR always comes from the image), with a
+note. The image of the process a CPU runs now (cpus[i].proc, marked * by
+ps) is stale: from run()'s fpu_restore to its fpu_save the registers are
+that CPU's, and the command says which thread shows them (`info registers
+xmm0`, `p/x $mxcsr`; QEMU's gdbstub gives GDB no YMM registers, but
+`monitor info registers` prints them). Layout: Intel SDM vol. 1, 10.5.1
+(FXSAVE) and 13.4-13.5 (XSAVE)."""
+    p, slot = find_proc(arg, "fpu")
+    if "fpu" not in fields(p):
+        raise gdb.GdbError("fpu: struct proc has no fpu[]")
+    addr = int(p["fpu"].address) & MASK64
+    area = bytes(gdb.selected_inferior().read_memory(addr, p["fpu"].type.sizeof))
+    try:
+        features = int(gdb.parse_and_eval("xsave_features"))
+    except gdb.error:
+        features = 0                                    # before lab 6: FXSAVE only
+    regs = fpu_image(area, features, cpu_defines())
+    print("fpu: pid %d (%s), slot %d, %s: %s at %#x%s" % (
+        int(p["pid"]), p["name"].string(), slot, str(p["state"]).lower(),
+        "XSAVE image" if features else "FXSAVE image", addr, regs["what"]))
+    cpu = running().get(int(p.address))
+    if cpu is not None:
+        thread = threads_by_cpu({int(gdb.parse_and_eval("&cpus[%d]" % cpu)) & MASK64})
+        num = next(iter(thread.values()))[0] if thread else "?"
+        print("  CAUTION: pid %d is cpu %d's process (cpus[%d].proc). From run()'s fpu_restore\n"
+              "  to its fpu_save its registers live in that CPU, and this image is stale: see\n"
+              "  them with `thread %s`, then `info registers xmm0`, `p/x $mxcsr`, or\n"
+              "  `monitor info registers` (YMM too)." % (int(p["pid"]), cpu, cpu, num))
+    for note in regs["notes"]:
+        print("  (%s)" % note)
+    print("  fcw    %#06x      %s" % (regs["fcw"], x87_control(regs["fcw"])))
+    print("  mxcsr  %#010x  %s" % (regs["mxcsr"], sse_control(regs["mxcsr"])))
+    print_vectors(regs["xmm"], regs["upper"])
+
+
+def fpu_image(area, features, k):
+    """The registers that (F)XRSTOR would load from area: {fcw, mxcsr, xmm
+    (16 ints), upper (16 ints, or None without AVX), notes, what}. features:
+    xsave_features (0: an FXSAVE image); k: cpu_defines()."""
+    fcw_at, mxcsr_at = k.get("FXSAVE_FCW", 0), k.get("FXSAVE_MXCSR", 24)
+    regs = {"fcw": int.from_bytes(area[fcw_at:fcw_at + 2], "little"),
+            "mxcsr": int.from_bytes(area[mxcsr_at:mxcsr_at + 4], "little"),
+            "xmm": [u128(area, FXSAVE_XMM + 16 * i) for i in range(NXMM)],
+            "upper": None, "notes": [], "what": " (xsave_features is 0: no AVX state)"}
+    if not features:
+        return regs
+    x87, sse, avx = (k.get(n, d) for n, d in (("XCR0_X87", 1), ("XCR0_SSE", 2), ("XCR0_AVX", 4)))
+    bv = int.from_bytes(area[XSAVE_HEADER:XSAVE_HEADER + 8], "little")
+    names = [n[len("XCR0_"):].replace("X87", "x87")
+             for n, v in sorted(k.items(), key=lambda kv: kv[1])
+             if n.startswith("XCR0_") and features & v]
+    regs["what"] = ", xcr0 %#x (%s), XSTATE_BV %#x" % (features, " ".join(names), bv)
+    if not bv & x87:
+        regs["fcw"] = k.get("FCW_DEFAULT", 0x37F)
+        regs["notes"].append("x87 state: XSTATE_BV bit 0 clear, so XRSTOR loads its initial "
+                             "state (control word %#x)" % regs["fcw"])
+    if not bv & sse:
+        regs["xmm"] = [0] * NXMM
+        regs["notes"].append("XMM: XSTATE_BV bit 1 clear, so XRSTOR zeroes them (MXCSR still "
+                             "comes from the image)")
+    if features & avx:
+        regs["upper"] = [u128(area, XSAVE_AVX + 16 * i) if bv & avx else 0 for i in range(NXMM)]
+        if not bv & avx:
+            regs["notes"].append("YMM upper halves: XSTATE_BV bit 2 clear, so XRSTOR zeroes them")
+    return regs
+
+
+def print_vectors(xmm, upper):
+    """XMM i and, if upper, YMM i's upper half, a line each; a run of
+    registers that are all zero on one line."""
+    print(("      i  xmm i (bits 127..0)                 %s" % ("  ymm i upper half (bits 255..128)"
+                                                              if upper else "")).rstrip())
+    i = 0
+    while i < NXMM:
+        j = i
+        while j < NXMM and not xmm[j] and not (upper and upper[j]):
+            j += 1
+        if j - i > 1:
+            print("  %s  0 (all zero)" % ("%d-%d" % (i, j - 1)).rjust(5))
+            i = j
+            continue
+        print("  %5d  %#034x%s" % (i, xmm[i], "  %#034x" % upper[i] if upper else ""))
+        i += 1
 #endif
