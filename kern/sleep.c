@@ -15,14 +15,16 @@
 // goes to sleep; a waker changes the condition under lk and then calls
 // wakeup. If the sleeper let lk go before it was SLEEPING, a waker on
 // another CPU could run in between: change the condition, find no one
-// asleep on chan, return, and the sleeper would then sleep forever. (Biscuit's early
-// history has exactly this race.) So sleep takes the process table's
+// asleep on chan, return, and the sleeper would then sleep forever. So
+// sleep takes the process table's
 // lock (procs_lock, which wakeup needs to change any process's state)
 // before it lets lk go: from the test to SLEEPING, one lock or the other
 // is always held, and a wakeup waits for the sleeper to be asleep. The
 // process table's lock is then held across the switch as for any switch
 // (proc.c), and the scheduler lets it go once this process is off its
-// CPU.
+// CPU. That closes a second race, the one Biscuit's early history has: a
+// wakeup on another CPU that makes the sleeper RUNNABLE, and a third CPU
+// that runs it, while its own CPU is still on its kernel stack.
 //
 // wakeup(chan) takes the process table; a caller that holds it already
 // (exit, in proc.c) calls wakeup_locked. Lock order: a condition's lock
