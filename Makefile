@@ -232,7 +232,8 @@ ifeq ($(filter 1 2 3,$(LAB)),)
 ## User programs (lab 4) ######################################################
 
 # Every user/NAME.c that defines main is program NAME, with no list to
-# edit; the other user/*.c and user/*.S files are the library each program
+# edit (but those of a later lab: labs/manifest); the other user/*.c and
+# user/*.S files are the library each program
 # links with. Until lab 8's file system, the programs travel inside the
 # kernel: build/uprogs.S holds each one's ELF file (symbols stripped) and
 # a table of names that exec looks them up in. build/user/NAME keeps its
@@ -240,8 +241,9 @@ ifeq ($(filter 1 2 3,$(LAB)),)
 UCFLAGS := -std=gnu11 -O2 -g $(WARN) -MD -DLAB=$(LAB) -m64 -ffreestanding -nostdinc -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -I.
 MAIN_RE := ^(int[[:space:]]+)?main[[:space:]]*[(]
-UPROGS := $(sort $(basename $(notdir $(shell grep -lE '$(MAIN_RE)' user/*.c))))
-ULIBOBJS := $(patsubst %,$(B)/%.o,$(basename $(filter-out $(UPROGS:%=user/%.c),$(wildcard user/*.c user/*.S))))
+UMAINS := $(shell grep -lE '$(MAIN_RE)' user/*.c)
+UPROGS := $(sort $(basename $(notdir $(filter-out $(LATER),$(UMAINS)))))
+ULIBOBJS := $(patsubst %,$(B)/%.o,$(basename $(filter-out $(UMAINS),$(wildcard user/*.c user/*.S))))
 
 COMPILE_COMMANDS += $(foreach f,$(wildcard user/*.c user/*.S),$(call compile_command,$(f),$(CC) $(UCFLAGS) -c -o $(B)/$(basename $(f)).o $(f)))
 

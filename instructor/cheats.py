@@ -240,7 +240,7 @@ def patched(k, d, path, old, new):
 
 
 def solve_but(path, old, new):
-    """A lab 2 edit: both student files solved, then one patch."""
+    """Every student file solved, then one patch."""
     def edit(k, d):
         k.solve(d)
         patched(k, d, path, old, new)
@@ -419,6 +419,25 @@ CHEATS_5 = [
 ]
 
 
+## Lab 6 ######################################################################
+
+CHEATS_6 = [
+    # XSAVE asked for x87 and SSE only: the YMM upper halves are lost.
+    Cheat("xsave_sse_only", solve_but("kern/fpu.c",
+          '  asm volatile("xsave64 (%0)" : : "r"(area), "a"((uint32)xsave_features),',
+          '  asm volatile("xsave64 (%0)" : : "r"(area), "a"((uint32)xsave_features & 3),'),
+          fails("fpu_preempt")),
+    # XCR0 set, but the switch saves nothing: the registers are whoever ran last.
+    Cheat("xsave_saves_nothing", solve_but("kern/fpu.c",
+          '  asm volatile("xsave64 (%0)" : : "r"(area), "a"((uint32)xsave_features),\n'
+          '               "d"((uint32)(xsave_features >> 32)) : "memory");\n', "  (void)area;\n"),
+          fails("fpu_preempt")),
+    # sleep that only yields: right answers, but a sleeper is never asleep.
+    Cheat("sleep_spins", solve_but("kern/sleep.c", "  p->state = SLEEPING;\n",
+          "  p->state = RUNNABLE;\n"), fails("sleep_ticks", "sleep_state")),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -451,6 +470,10 @@ CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
     *CHEATS_5,
+], 6: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_6,
 ]}
 
 
