@@ -342,7 +342,11 @@ qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 
-$(B)/accel: tools/probe-accel.py $(if $(shell grep -s untried $(B)/accel),$(B)/disk.img) | $(B)/disk.img $(B)/consts
+# The probe runs again when CPU_MODEL changes (this stamp changes only then).
+$(B)/cpu-model: always | $(B)/.tools-ok
+	@echo '$(CPU_MODEL)' >$@.$$$$; cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv -f $@.$$$$ $@
+
+$(B)/accel: tools/probe-accel.py $(B)/cpu-model $(if $(shell grep -s untried $(B)/accel),$(B)/disk.img) | $(B)/disk.img $(B)/consts
 	@python3 tools/probe-accel.py $(CPU_MODEL) $(call qemu_cmd,test=probe,$(CPU_MODEL)) \
 	  -display none -serial stdio -monitor none >$@.$$$$ && mv $@.$$$$ $@
 
