@@ -368,7 +368,7 @@ def pipe_chain(t):
 
 @test(10, "pingpong")
 def pingpong(t):
-    """Two pairs of processes, each bouncing seeded bytes (each one
+    """Three pairs of processes, each bouncing seeded bytes (each one
     incremented) through two pipes thousands of times, on 2 CPUs: every
     byte right, and no wakeup lost (a lost one leaves a pair asleep: the
     timeout)."""

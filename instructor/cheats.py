@@ -435,6 +435,20 @@ CHEATS_6 = [
     # sleep that only yields: right answers, but a sleeper is never asleep.
     Cheat("sleep_spins", solve_but("kern/sleep.c", "  p->state = SLEEPING;\n",
           "  p->state = RUNNABLE;\n"), fails("sleep_ticks", "sleep_state")),
+    # The lost wakeup: lk goes before the process table is held.
+    Cheat("lost_wakeup", solve_but("kern/sleep.c",
+          "    acquire(&procs_lock);               // before lk goes: no wakeup in between\n"
+          "    release(lk);\n", "    release(lk);\n    acquire(&procs_lock);\n"),
+          fails("pingpong")),
+    # A write that fills the ring counts a byte it never stored.
+    Cheat("pipe_drops_byte", solve_but("kern/pipe.c", "    pi->nwrite += len;\n",
+          "    pi->nwrite += len - (len == room && len > 1);\n"),
+          fails("pipe_chain", "pipe_eof", "storm", "xv6_pipetest")),
+    # A reader asleep on an empty pipe never looks at p->killed.
+    Cheat("kill_ignored", solve_but("kern/pipe.c",
+          "  while (pi->nread == pi->nwrite && pi->writeopen) {\n    if (p->killed) {",
+          "  while (pi->nread == pi->nwrite && pi->writeopen) {\n    if (0) {"),
+          fails("kill_blocked")),
 ]
 
 

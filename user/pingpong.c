@@ -13,7 +13,7 @@
 // Every round puts each process to sleep on an empty pipe and has the
 // other wake it: a wakeup lost between a reader's test of the ring and its
 // sleep leaves both of a pair asleep for ever, and the grader's timeout
-// catches the hang. (Two pairs on two CPUs keep the process table's lock
+// catches the hang. (Three pairs on two CPUs keep the process table's lock
 // busy, as a loaded machine does: then a sleeper that lets the pipe's
 // lock go before it holds the table's waits for the table while its
 // partner writes and calls wakeup, and the race that one pair alone runs
@@ -32,7 +32,7 @@
 #include "kernel/types.h"
 #include "user/user.h"
 
-#define PAIRS       2
+#define PAIRS       3
 #define FNV_INIT    0x811c9dc5u
 #define FNV_PRIME   0x01000193u
 
