@@ -221,8 +221,10 @@ allocproc(void)
 static void
 freeproc(struct proc *p)
 {
+  // A failed fork's copies of the files. (A zombie has none left: wait
+  // holds the table here, which a pipe's close would need for its wakeup.)
 #if LAB >= 6
-  file_exit(p);                         // a fork that failed: its copies of the files
+  file_exit(p);
 #endif
   if (p->pml4)
     uvm_free(p->pml4);

@@ -244,6 +244,27 @@ bench_all_cpus(char *what, void (*op)(void), int runs, int cpus)
 }
 
 #if LAB >= 6
+// Two pipes, to a child (down) and back (up); -1 (said) if there are none.
+static int
+two_pipes(int *down, int *up)
+{
+  if (pipe(down) < 0 || pipe(up) < 0) {
+    printf("bench: FAILED: pipe\n");
+    return -1;
+  }
+  return 0;
+}
+
+// Close the way down, which the child reads as end of file and exits;
+// reap it and close the rest.
+static void
+end_child(int *down, int *up)
+{
+  close(down[1]);
+  wait(0);
+  close(down[0]), close(up[0]), close(up[1]);
+}
+
 // A byte to a child and back, through two pipes.
 static void
 bench_pipe_roundtrip(char *what)
@@ -251,10 +272,8 @@ bench_pipe_roundtrip(char *what)
   int down[2], up[2];
   char c = 0;
 
-  if (pipe(down) < 0 || pipe(up) < 0) {
-    printf("bench: FAILED: pipe\n");
+  if (two_pipes(down, up) < 0)
     return;
-  }
   if (fork() == 0) {
     close(down[1]);             // else its own copy would keep end of file away
     while (read(down[0], &c, 1) == 1)
@@ -267,9 +286,7 @@ bench_pipe_roundtrip(char *what)
     read(up[0], &c, 1);
     t[i] = rdtsc() - t0;
   }
-  close(down[1]);               // the child reads end of file and exits
-  wait(0);
-  close(down[0]), close(up[0]), close(up[1]);
+  end_child(down, up);
   report(what, t, MANY);
 }
 
@@ -282,10 +299,8 @@ bench_pipe_64k(char *what)
   int down[2], up[2];
   char c = 0;
 
-  if (pipe(down) < 0 || pipe(up) < 0) {
-    printf("bench: FAILED: pipe\n");
+  if (two_pipes(down, up) < 0)
     return;
-  }
   if (fork() == 0) {
     close(down[1]);
     for (;;) {
@@ -304,9 +319,7 @@ bench_pipe_64k(char *what)
     read(up[0], &c, 1);
     t[i] = rdtsc() - t0;
   }
-  close(down[1]);
-  wait(0);
-  close(down[0]), close(up[0]), close(up[1]);
+  end_child(down, up);
   report(what, t, FEW);
 }
 
