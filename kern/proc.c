@@ -221,9 +221,9 @@ allocproc(void)
 static void
 freeproc(struct proc *p)
 {
+#if LAB >= 6
   // A failed fork's copies of the files. (A zombie has none left: wait
   // holds the table here, which a pipe's close would need for its wakeup.)
-#if LAB >= 6
   file_exit(p);
 #endif
   if (p->pml4)
