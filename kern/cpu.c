@@ -139,8 +139,8 @@ tss_init(struct cpu *c)
 
 #if LAB >= 4
 // Let user programs use the x87 FPU and SSE (the compiler emits SSE for
-// ordinary C). The kernel itself never does (-mno-sse); lab 6 saves each
-// process's FPU/SSE registers on a switch.
+// ordinary C). The kernel itself never does (-mno-sse); run() (proc.c)
+// saves and loads each process's FPU/SSE registers.
 static void
 fpu_init(void)
 {
@@ -168,8 +168,8 @@ fpu_default(uint8 *area)
 
 #endif
 
-// Save this CPU's FPU/SSE registers into area (16-byte aligned), and load
-// them from it. The kernel itself never uses them (-mno-sse), so whatever
+// Save this CPU's FPU/SSE registers into area (16-byte aligned; 64 for
+// lab 6's XSAVE), and load them from it. The kernel itself never uses them (-mno-sse), so whatever
 // they hold belongs to the process that ran last. (Lab 6 saves AVX's too,
 // with XSAVE: fpu.c.)
 void

@@ -10,9 +10,9 @@
 // layout matches struct context (proc.h): the call pushed rip, then these
 // six pushes, the last (r15) at the lowest address.
 //
-// Lab 6 adds the FPU/SSE registers: until then a process gives up the CPU
-// only inside a system call, where the ABI lets no SSE value live across
-// the call, so none can be lost.
+// The FPU/SSE (from lab 6 AVX) registers are not swtch's: a process's
+// are saved and loaded by the scheduler's run() (proc.c), which the
+// kernel's own code never disturbs (-mno-sse).
 
 .text
 .globl swtch

@@ -134,8 +134,9 @@ sys_sbrk(void)
   return old;
 }
 
-// sleep(n): until n ticks have passed. Lab 4 has no sleeping processes:
-// this one yields, and halts until the next interrupt when it is alone.
+// sleep(n): until n ticks have passed. From lab 6 the process sleeps
+// (sleep.c); before, it yields, and halts until the next interrupt when
+// it is alone.
 static uint64
 sys_sleep(void)
 {

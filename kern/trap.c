@@ -84,7 +84,7 @@ timer_tick(void)
     ticks++;
 #if LAB >= 6
   if (mycpu()->id == 0)
-    wakeup((void *)&ticks);             // sleep(n)'s sleepers (proc.c)
+    wakeup((void *)&ticks);             // sleep(n)'s sleepers (sleep.c)
 #endif
   lapic_eoi();
 }

@@ -781,7 +781,7 @@ hbreak pipewrite, continue, break sleep, continue: the ring is full):
       0  0xffffffff80195030  console    6  rw
       1  0xffffffff80195030  console    6  rw
       2  0xffffffff80195030  console    6  rw
-      4  0xffffffff80195060  pipe       1  -w  0xffff800007ec7040  nread 0  nwrite 512 (512 waiting)  open: read write"""
+      4  0xffffffff80195060  pipe       1  -w  0xffff800007ec7000  nread 0  nwrite 512 (512 waiting)  open: read write"""
     p, _ = find_proc(arg, "fds")
     if "ofile" not in fields(p):
         raise gdb.GdbError("fds: struct proc has no ofile[]: this kernel has no file descriptors")
