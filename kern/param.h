@@ -29,7 +29,8 @@
 #define AP_INIT_WAIT_US 10000   // smp.c: after INIT, wait 10 ms (Intel SDM vol. 3A 9.4.4.1)
 #define AP_SIPI_WAIT_US 200     //   and 200 us after each STARTUP
 #define AP_START_MS     1000    // how long the boot CPU waits for an AP to say it is up
-#define STOP_WAIT_MS    1000    // how long a panic waits for the other CPUs to stop (smp.c)
+#define STOP_WAIT_MS    5000    // how long a panic waits for the other CPUs to stop (smp.c;
+                                //   a loaded host may leave a vCPU unrun for a second)
 #define CONSOLE_LINE    160     // bytes of a line each CPU collects before it prints (console.c)
 #define NHELD           8       // spinlocks one CPU holds at once, at most (spinlock.c)
 #define NLOCKCLASS      64      // lock classes (names) the lock-order checker knows; <= 64
