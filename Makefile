@@ -221,7 +221,8 @@ COMPILE_COMMANDS = \
 	$(foreach f,$(KSRCS),$(call compile_command,$(f),$(CC) $(KCFLAGS) -c -o $(B)/$(basename $(f)).o $(f))) \
 	$(call compile_command,kern/genconsts.c,$(CC) $(KCFLAGS) -MT $(B)/consts -MF $(B)/consts.d -S -o $(B)/consts.s kern/genconsts.c) \
 	$(foreach f,$(wildcard kern/boot/*.c kern/boot/*.S),$(call compile_command,$(f),$(CC) $(BOOTCFLAGS) -c -o $(B)/$(basename $(f)).o $(f))) \
-	$(call compile_command,mkfs/mkdisk.c,$(HOSTCC) $(HOSTCFLAGS) -o $(B)/mkdisk mkfs/mkdisk.c)
+	$(call compile_command,mkfs/mkdisk.c,$(HOSTCC) $(HOSTCFLAGS) -o $(B)/mkdisk mkfs/mkdisk.c) \
+	$(if $(DATA_DRIVE),$(call compile_command,mkfs/mkdata.c,$(HOSTCC) $(HOSTCFLAGS) -o $(B)/mkdata mkfs/mkdata.c))
 
 compile_commands.json: always
 	@{ echo '['; printf '  %s,\n' $(COMPILE_COMMANDS) | sed '$$s/,$$//'; echo ']'; } >$@.$$$$; \
@@ -293,6 +294,27 @@ BENCH_SELFTESTS += lockbench
 BENCH_ONE_CPU := yes
 #endif
 
+#if LAB >= 7
+ifeq ($(filter 1 2 3 4 5 6,$(LAB)),)
+# The data disk (lab 7): the IDE primary slave, DATA_SECTORS sectors of
+# seeded bytes (mkfs/mkdata.c), DATASEED the seed. Made once: the kernel
+# writes to it, and make never makes it again over what was written
+# (make clean, or delete it, for a fresh one). The grader makes its own.
+DATA_SECTORS ?= 8192
+DATASEED ?= 1
+DATADISK ?= $(B)/data.img
+DATA_DRIVE = -drive file=$(DATADISK),format=raw,if=ide,index=1,media=disk
+all: $(B)/mkdata $(B)/data.img
+
+$(B)/mkdata: mkfs/mkdata.c kern/memlayout.h | $(B)/.tools-ok
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$<)$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkdata.c
+
+$(B)/data.img: | $(B)/mkdata
+	$(call say,MKDATA,$@)$(B)/mkdata $(DATASEED) $(DATA_SECTORS) $@
+endif
+#endif
+
 $(B)/mkdisk: mkfs/mkdisk.c kern/memlayout.h | $(B)/.tools-ok
 	@mkdir -p $(@D)
 	$(call say,HOSTCC,$<)$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkdisk.c
@@ -338,7 +360,7 @@ DISK ?= $(B)/disk.img
 # the kernel; the model defaults to CPU_USED. QEMU refuses an empty fw_cfg
 # string, so no command line means no fw_cfg file.
 qemu_cmd = $(QEMU) -machine pc -cpu $(or $(2),$(CPU_USED)) -smp $(CPUS) -m $(MEM) \
-	-no-reboot -drive file=$(DISK),format=raw,if=ide,index=0,media=disk \
+	-no-reboot -drive file=$(DISK),format=raw,if=ide,index=0,media=disk $(DATA_DRIVE) \
 	-device isa-debug-exit,iobase=$(DEBUG_EXIT_PORT),iosize=1 \
 	$(if $(strip $(1)),-fw_cfg 'name=$(FWCFG_NAME)$(comma)string=$(strip $(1))')
 

@@ -26,6 +26,10 @@
 #include "x86.h"
 #include "trap.h"
 #include "defs.h"
+#if LAB >= 7
+#include "proc.h"
+#include "spinlock.h"
+#endif
 
 static struct {
   uint32 locked;        // 1 while a CPU sends a line
@@ -37,24 +41,50 @@ static struct line {
   int n;
 } lines[NCPU];
 
+#if LAB >= 7
+// Lab 7: user output waits in a ring for the UART's transmit interrupt
+// (txbuf[i % UART_TXBUF], bytes txr .. txw-1; under cons.locked), so a
+// process that writes a lot sleeps while the UART sends it (console_queue).
+// The kernel's own lines still go out before send() returns, and after
+// the user output already queued: a line that tells of a process's exit
+// never passes what the process wrote.
+static char txbuf[UART_TXBUF];
+static uint64 txr, txw;         // bytes sent from the ring, and put in it
+static struct spinlock txwait;  // writers sleep on &txr with it, for room
+#endif
+
+static void
+cons_lock(int id)
+{
+  while (__atomic_exchange_n(&cons.locked, 1, __ATOMIC_ACQUIRE) != 0)
+    pause();
+  __atomic_store_n(&cons.owner, id, __ATOMIC_RELAXED);
+}
+
+static void
+cons_unlock(void)
+{
+  __atomic_store_n(&cons.owner, -1, __ATOMIC_RELAXED);
+  __atomic_store_n(&cons.locked, 0, __ATOMIC_RELEASE);
+}
+
 // Send CPU id's buffered characters to the UART, as one piece.
 static void
 send(struct line *l, int id)
 {
   int locking = !panicking;
 
-  if (locking) {
-    while (__atomic_exchange_n(&cons.locked, 1, __ATOMIC_ACQUIRE) != 0)
-      pause();
-    __atomic_store_n(&cons.owner, id, __ATOMIC_RELAXED);
-  }
+  if (locking)
+    cons_lock(id);
+#if LAB >= 7
+  while (txr != txw)                    // what user programs wrote first
+    uart_putc_raw(txbuf[txr++ % UART_TXBUF]);
+#endif
   for (int i = 0; i < l->n; i++)
     uart_putc(l->buf[i]);
   l->n = 0;
-  if (locking) {
-    __atomic_store_n(&cons.owner, -1, __ATOMIC_RELAXED);
-    __atomic_store_n(&cons.locked, 0, __ATOMIC_RELEASE);
-  }
+  if (locking)
+    cons_unlock();
 }
 
 // Add c to this CPU's line (flush says: send the line now, whole or not).
@@ -94,3 +124,84 @@ console_write(const char *s, int n)
     put(s[i], i == n - 1);
   pop_off();
 }
+
+#if LAB >= 7
+// Give the UART what its transmit FIFO takes from the ring (cons.locked
+// held): it interrupts again when the FIFO is empty.
+static void
+tx_start(void)
+{
+  for (int room = uart_tx_room(); txr != txw && room > 0; room--)
+    uart_tx(txbuf[txr++ % UART_TXBUF]);
+}
+
+// Put up to n bytes of s in the ring for the UART; the count put (0 when
+// it is full).
+static int
+console_queue(const char *s, int n)
+{
+  int i;
+
+  push_off();
+  cons_lock(mycpu()->id);
+  for (i = 0; i < n; i++) {
+    if (UART_TXBUF - (txw - txr) < 2)   // room for a newline's CR LF
+      break;
+    if (s[i] == '\n')
+      txbuf[txw++ % UART_TXBUF] = '\r';
+    txbuf[txw++ % UART_TXBUF] = s[i];
+  }
+  tx_start();
+  cons_unlock();
+  pop_off();
+  return i;
+}
+
+// A user program's n bytes (in kernel memory) to the console: through
+// the ring, sleeping while it is full. 0, or -1 if killed while asleep.
+int
+console_write_queued(const char *s, int n)
+{
+  while (n > 0) {
+    int put = console_queue(s, n);
+    s += put;
+    n -= put;
+    if (n == 0)
+      break;
+    acquire(&txwait);
+    while (UART_TXBUF - (__atomic_load_n(&txw, __ATOMIC_RELAXED) -
+                         __atomic_load_n(&txr, __ATOMIC_RELAXED)) < 2) {
+      if (myproc()->killed) {
+        release(&txwait);
+        return -1;
+      }
+      sleep(&txr, &txwait);
+    }
+    release(&txwait);
+  }
+  return 0;
+}
+
+// The UART's transmit interrupt (uart.c): more bytes for it, and the
+// writers waiting for room woken.
+void
+console_tx_intr(void)
+{
+  cons_lock(mycpu()->id);
+  uint64 before = txr;
+  tx_start();
+  int sent = txr != before;
+  cons_unlock();
+  if (sent) {
+    acquire(&txwait);
+    wakeup(&txr);
+    release(&txwait);
+  }
+}
+
+void
+console_init(void)
+{
+  initlock(&txwait, "txwait");
+}
+#endif

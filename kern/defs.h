@@ -263,6 +263,7 @@ char         *safestrcpy(char *dst, const char *src, size_t size);
 // uart.c
 void          uart_init(void);
 void          uart_putc(int c);
+void          uart_putc_raw(int c);
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -304,6 +305,53 @@ int           sleep_ticks(uint64 n);
 
 // syscall.c
 int           console_write_user(uint64 buf, int n);
+#endif
+
+#if LAB >= 7
+struct buf;
+struct sleeplock;
+
+// bio.c
+void          binit(void);
+struct buf   *bread(uint32 dev, uint32 blockno);
+int           bwrite(struct buf *b);
+void          brelse(struct buf *b);
+int           bflush(void);
+
+// console.c
+void          console_init(void);
+int           console_write_queued(const char *s, int n);
+void          console_tx_intr(void);
+
+// ide.c
+extern uint64 ide_requests;
+void          ide_init(void);
+int           ide_rw(struct buf *b);
+void          ide_intr(void);
+uint32        ide_nblocks(uint32 dev);
+
+// proc.c
+void          procdump(void);
+
+// sleeplock.c
+void          initsleeplock(struct sleeplock *sl, const char *name);
+void          acquiresleep(struct sleeplock *sl);
+void          releasesleep(struct sleeplock *sl);
+int           holdingsleep(struct sleeplock *sl);
+
+// test/biocheck.c
+int           bcache_check(void);
+
+// tty.c
+void          tty_init(void);
+void          console_input(int c);
+int           console_read(uint64 buf, int n);
+
+// uart.c
+int           uart_tx_room(void);
+void          uart_tx(int c);
+void          uart_intr(void);
+void          uart_intr_on(void);
 #endif
 
 #endif

@@ -62,6 +62,13 @@ main(void)
   ioapic_init();
   smp_init();
 #endif
+#if LAB >= 7
+  console_init();
+  tty_init();
+  uart_intr_on();       // typed input and output through the UART's interrupts
+  binit();
+  ide_init();
+#endif
 
   // A self-test powers the machine off when it ends (a panic does too), so
   // whoever runs it, the grader above all, never waits to learn it is done.

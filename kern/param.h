@@ -55,6 +55,16 @@
 #define NFILE           128     // open files in the whole system (file.c)
 #define PIPESIZE        512     // bytes a pipe holds before a writer waits (pipe.c)
 #endif
+#if LAB >= 7
+#define BSIZE           4096    // bytes of a disk block: one page, SECTOR_SIZE 512 x 8 (bio.c)
+#define NBUF            32      // blocks the buffer cache holds (bio.c)
+#define DATADEV         1       // the data disk: IDE primary slave (ide.c); 0 is the boot disk
+#define LBA28_BLOCKS    (1 << 25)  // blocks an LBA28 command reaches: 2^28 sectors
+#define NDISK           2       // disks on the primary IDE channel: master and slave
+#define IDE_WAIT_MS     2000    // a request the disk has not ended in this long fails (ide.c)
+#define UART_TXBUF      1024    // bytes of output waiting for the UART (uart.c)
+#define INPUT_BUF       256     // bytes of typed input the console keeps (tty.c)
+#endif
 
 // QEMU's fw_cfg file that carries the kernel command line. The Makefile
 // passes it with -fw_cfg name=opt/kestrel/cmdline,string=...

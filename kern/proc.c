@@ -577,3 +577,30 @@ proc_count(int running)
   unlock_procs();
   return n;
 }
+
+#if LAB >= 7
+// ^P on the console (tty.c): a line for each process, and for a sleeping
+// one what it sleeps on. Without procs_lock: it is for a kernel that
+// seems stuck, which may be stuck holding it.
+void
+procdump(void)
+{
+  static const char *const states[] = {
+    [UNUSED] = "unused", [EMBRYO] = "embryo", [RUNNABLE] = "runnable",
+    [RUNNING] = "running", [ZOMBIE] = "zombie", [SLEEPING] = "sleeping",
+  };
+
+  printf("\n");
+  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
+    if (p->state == UNUSED)
+      continue;
+    uint64 off = 0;
+    const char *sym = p->state == SLEEPING ? ksym_lookup((uint64)p->chan, &off) : NULL;
+    if (p->state == SLEEPING)
+      printf("%d %s %s on %p (%s+%lu)\n", p->pid, states[p->state], p->name, p->chan,
+             sym ? sym : "?", off);
+    else
+      printf("%d %s %s\n", p->pid, states[p->state], p->name);
+  }
+}
+#endif

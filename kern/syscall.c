@@ -23,6 +23,11 @@
 #include "proc.h"
 #include "syscall.h"
 #include "defs.h"
+#if LAB >= 7
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "buf.h"
+#endif
 
 #define CONSOLE_FDS 3           // fds 0, 1 and 2 are the console until lab 6
 #define WRITE_CHUNK 128         // bytes sys_write copies in at a time
@@ -173,7 +178,10 @@ console_write_user(uint64 buf, int n)
     int len = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
     if (copyin(myproc()->pml4, chunk, buf + done, len) < 0)
       return -1;
-#if LAB >= 5
+#if LAB >= 7
+    if (console_write_queued(chunk, len) < 0)
+      return -1;
+#elif LAB >= 5
     console_write(chunk, len);
 #else
     for (int i = 0; i < len; i++)
@@ -228,6 +236,61 @@ sys_pipe(void)
 }
 #endif
 
+#if LAB >= 7
+// blkread(blockno, buf), blkwrite(blockno, buf): block blockno of the data
+// disk, BSIZE bytes, through the buffer cache. 0, or -1 for a bad buffer,
+// a block no LBA28 command reaches, no data disk, or a disk error (a block
+// beyond the disk's end, say: the disk itself refuses it).
+static uint64
+blk_rw(int write)
+{
+  uint32 blockno = (uint32)arg(0);
+  uint64 buf = arg(1);
+  pte_t *pml4 = myproc()->pml4;
+
+  if (ide_nblocks(DATADEV) == 0 || blockno >= LBA28_BLOCKS ||
+      uvm_check(pml4, buf, BSIZE, !write) < 0)
+    return -1;
+  struct buf *b = bread(DATADEV, blockno);
+  if (b == NULL)
+    return -1;
+  int r = write ? copyin(pml4, b->data, buf, BSIZE) : copyout(pml4, buf, b->data, BSIZE);
+  if (r == 0 && write)
+    r = bwrite(b);
+  brelse(b);
+  return r;
+}
+
+static uint64
+sys_blkread(void)
+{
+  return blk_rw(0);
+}
+
+static uint64
+sys_blkwrite(void)
+{
+  return blk_rw(1);
+}
+
+static uint64
+sys_blkflush(void)
+{
+  return bflush();
+}
+
+// The disk's and the UART's interrupts, on all CPUs (trap.c counts them).
+static uint64
+irqs_all(int irq)
+{
+  uint64 n = 0;
+
+  for (int i = 0; i < NCPU; i++)
+    n += cpus[i].irqs[irq];
+  return n;
+}
+#endif
+
 static uint64
 sys_yield(void)
 {
@@ -254,6 +317,14 @@ sys_sysinfo(void)
 #if LAB >= 5
   info.ncpu = smp_running();
 #endif
+#if LAB >= 7
+  info.ide_intrs = irqs_all(IRQ_IDE);
+  info.uart_intrs = irqs_all(IRQ_COM1);
+  info.disk_requests = ide_requests;
+  info.bcache_hits = bcache.hits;
+  info.bcache_misses = bcache.misses;
+  info.bcache_bad = bcache_check();
+#endif
 
   return copyout(myproc()->pml4, arg(0), &info, sizeof(info));
 }
@@ -268,6 +339,10 @@ static uint64 (*const syscalls[NSYSCALL])(void) = {
 #if LAB >= 6
   [SYS_read] = sys_read,        [SYS_close] = sys_close,
   [SYS_dup] = sys_dup,          [SYS_pipe] = sys_pipe,
+#endif
+#if LAB >= 7
+  [SYS_blkread] = sys_blkread,  [SYS_blkwrite] = sys_blkwrite,
+  [SYS_blkflush] = sys_blkflush,
 #endif
 };
 

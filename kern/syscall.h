@@ -46,7 +46,10 @@
 // Kestrel's own.
 #define SYS_yield       22      // give the CPU to the next runnable process
 #define SYS_sysinfo     23      // fill a struct sysinfo (below)
-#define NSYSCALL        24
+#define SYS_blkread     24      // lab 7: blkread(blockno, buf): a data disk block, BSIZE bytes
+#define SYS_blkwrite    25      // lab 7: blkwrite(blockno, buf): the same, written
+#define SYS_blkflush    26      // lab 7: drop the buffer cache's unused blocks; how many
+#define NSYSCALL        27
 
 #define SYSCALL_ERROR   (-1)    // what every failed call returns
 
@@ -62,6 +65,13 @@ struct sysinfo {
   unsigned long ncpu;           // CPUs running (lab 5; 1 before)
   unsigned long cpu;            // the CPU this call ran on (0 .. ncpu - 1)
   unsigned long nrunning;       // processes RUNNING now, the caller among them
+  // Lab 7 (0 before):
+  unsigned long ide_intrs;      // the disk's interrupts, on all CPUs
+  unsigned long uart_intrs;     // the serial port's
+  unsigned long disk_requests;  // requests the disk has ended
+  unsigned long bcache_hits;    // bread()s the buffer cache answered itself
+  unsigned long bcache_misses;  // ... that needed a buffer taken for the block
+  unsigned long bcache_bad;     // what the cache's self-check finds wrong now (0: nothing)
 };
 #endif
 

@@ -20,6 +20,9 @@
 //   T_IRQ0..+15  the masked PICs: of these only a spurious IRQ 7 (or 15,
 //                were the cascade unmasked) can come: counted, no EOI
 //   T_TEST       traptest.c's int $T_TEST: counted, back
+//   T_IDE, T_SERIAL  (lab 7) the disk's and the UART's interrupts: counted
+//                in this CPU's irqs[] by ISA IRQ, handled (ide_intr,
+//                uart_intr), EOI
 //   T_NMI        reported, counted (this CPU's Nth), and the kernel goes on
 //   T_BRKPT      int3 in the kernel: reported, and the kernel goes on
 //   anything else  reported, then panic: an exception in the kernel is a
@@ -321,6 +324,17 @@ trap(struct trapframe *tf)
   }
   if (v == T_TEST)
     return;
+#if LAB >= 7
+  if (v == T_IDE || v == T_SERIAL) {
+    mycpu()->irqs[v == T_IDE ? IRQ_IDE : IRQ_COM1]++;
+    if (v == T_IDE)
+      ide_intr();
+    else
+      uart_intr();
+    lapic_eoi();
+    return;
+  }
+#endif
   trap_report(tf);
   if (v == T_NMI) {
     mycpu()->nmis++;

@@ -62,6 +62,10 @@
                                     //   by the UART from lab 7 (ioapic.c says why not yet)
 #define IRQ_COM1        4           // COM1's ISA IRQ
 #endif
+#if LAB >= 7
+#define T_IDE           50          // the primary IDE channel through the I/O APIC (ide.c)
+#define IRQ_IDE         14          // its ISA IRQ
+#endif
 #define T_TEST          64          // traptest.c's int $T_TEST
 #define T_SPURIOUS      255         // the local APIC's spurious vector
 #define T_NVECTORS      256
@@ -122,6 +126,9 @@ struct cpu {
   // touches them, with interrupts off. The lock-order checker reads them.
   struct spinlock *held[NHELD];
   int nheld;
+#endif
+#if LAB >= 7
+  uint64 irqs[T_NPICIRQ];  // device interrupts this CPU handled, by ISA IRQ (trap.c)
 #endif
 };
 extern struct cpu cpus[];       // every CPU's, by id (cpu.c)

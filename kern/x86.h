@@ -38,6 +38,33 @@ insl(uint16 port, void *addr, uint32 count)
                : "memory", "cc");
 }
 
+#if LAB >= 7
+// Write count 32-bit words from addr to port (the ATA data port).
+static inline void
+outsl(uint16 port, const void *addr, uint32 count)
+{
+  asm volatile("cld; rep outsl"
+               : "+S"(addr), "+c"(count)
+               : "d"(port)
+               : "cc");
+}
+
+static inline uint32
+inl(uint16 port)
+{
+  uint32 data;
+
+  asm volatile("inl %1, %0" : "=a"(data) : "d"(port));
+  return data;
+}
+
+static inline void
+outl(uint16 port, uint32 data)
+{
+  asm volatile("outl %0, %1" : : "a"(data), "d"(port));
+}
+#endif
+
 static inline void
 stosb(void *addr, uint8 data, uint32 count)
 {

@@ -54,6 +54,9 @@ int sleep(int);
 int uptime(void);
 int yield(void);
 int sysinfo(struct sysinfo*);
+int blkread(uint, void*);          // lab 7: the data disk's blocks
+int blkwrite(uint, const void*);
+int blkflush(void);
 
 // ulib.c
 int stat(const char*, struct stat*);

@@ -63,6 +63,9 @@ SYSCALL(mkdir)
 SYSCALL(close)
 SYSCALL(yield)
 SYSCALL(sysinfo)
+SYSCALL(blkread)
+SYSCALL(blkwrite)
+SYSCALL(blkflush)
 
 // No executable stack wanted.
 .section .note.GNU-stack, "", @progbits
