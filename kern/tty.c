@@ -115,6 +115,7 @@ console_input(int c)
   //
   // This stub passes every byte through as it comes, unedited and
   // unechoed, and wakes the readers at each.
+  (void)echo;
   if (c == CTRL('P'))
     dump = 1;
   else if (tty.e - tty.r < INPUT_BUF) {
