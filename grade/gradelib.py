@@ -488,23 +488,38 @@ class Tree:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.make("all")
             self.argv = self.make("print-qemu", "KARGS=@KARGS@", "DISK=@DISK@", "WAITGDB=1",
-                                  "GDBPORT=@GDBPORT@").splitlines()
+                                  "GDBPORT=@GDBPORT@", "DATADISK=@DATA@").splitlines()
             self.snapshot = tempfile.mkdtemp(prefix="kestrel-grade-")
             self.disk = os.path.join(self.snapshot, "disk.img")
             shutil.copyfile(os.path.join(self.path, "build", "disk.img"), self.disk)
+            # From lab 7 a data disk too: each boot gets a fresh copy of
+            # mkdata's image, made here with the tree's own tool.
+            self.data = None
+            if any("@DATA@" in a for a in self.argv):
+                self.data = os.path.join(self.snapshot, "data.img")
+                self.data_sectors = int(self.make("print-DATA_SECTORS"))
+                self.make_data(self.data, int(self.make("print-DATASEED")), self.data_sectors)
         for arg in ("@KARGS@", "@DISK@", "@GDBPORT@", "-accel", "-m", "-smp"):
             if not any(arg in a for a in self.argv):
                 raise GradeError(f"make print-qemu gave no {arg}: {' '.join(self.argv)}")
         self.accel = self.argv[self.argv.index("-accel") + 1]
 
+    def make_data(self, path, seed, sectors):
+        """A data disk at path, mkfs/mkdata's image of seed (lab 7 on)."""
+        r = subprocess.run([os.path.join(self.path, "build", "mkdata"), str(seed), str(sectors),
+                            path], capture_output=True)
+        if r.returncode != 0:
+            raise GradeError(f"mkdata failed: {r.stderr.decode(errors='replace').strip()}")
+
     def cleanup(self):
         if getattr(self, "snapshot", None):
             shutil.rmtree(self.snapshot, ignore_errors=True)
 
-    def qemu_argv(self, kargs, disk, gdbport=None, mem=None):
+    def qemu_argv(self, kargs, disk, gdbport=None, mem=None, data=None):
         """QEMU's command from prepare()'s template: the kernel command line
         kargs (none: no fw_cfg file, which QEMU would refuse empty), the
-        disk, waiting for GDB on gdbport if given, mem for -m if given."""
+        disk (and data, the data disk, from lab 7), waiting for GDB on
+        gdbport if given, mem for -m if given."""
         argv, out = list(self.argv), []
         if mem:
             argv[argv.index("-m") + 1] = mem
@@ -521,7 +536,7 @@ class Tree:
                 skip = True
                 continue
             out.append(a.replace("@KARGS@", kargs).replace("@DISK@", disk)
-                       .replace("@GDBPORT@", str(gdbport)))
+                       .replace("@GDBPORT@", str(gdbport)).replace("@DATA@", str(data)))
         return out
 
     def gdbinit(self, port):
@@ -578,20 +593,36 @@ class Context:
         self.gdbport = None
         self.by_hand = None     # the make command that boots the last kernel as boot() did
 
-    def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None, cpus=None):
+    def data_disk(self, seed, sectors=None):
+        """A new data disk of the test's own: mkdata's image of seed, with
+        sectors sectors (the Makefile's DATA_SECTORS if None). Its path, for
+        boot(data=...) (as many boots as wanted: a reboot sees what the
+        last one wrote) and for reading afterwards."""
+        if self.tree.data is None:
+            raise GradeError("this tree has no data disk (lab 7 adds it)")
+        path = os.path.join(self.tmp, f"data{len(os.listdir(self.tmp))}.img")
+        self.tree.make_data(path, seed, sectors or self.tree.data_sectors)
+        return path
+
+    def boot(self, kargs="", gdb=False, mem=None, monitor=False, cpu_flags=None, cpus=None,
+             data=None):
         """Start QEMU on a private copy of the disk with kernel command line
         kargs. gdb=True: QEMU waits for GDB (see gdb()). mem: a memory size
         for QEMU's -m, instead of the Makefile's MEM. monitor=True: QEMU's
         human monitor listens on a socket of its own, for q.monitor().
         cpu_flags: CPU features to add to or take from the Makefile's CPU
         model, as QEMU's -cpu takes them ("-smep,-smap"). cpus: how many
-        CPUs (QEMU's -smp), instead of the Makefile's CPUS."""
+        CPUs (QEMU's -smp), instead of the Makefile's CPUS. data: the data
+        disk (data_disk()); none: a fresh copy of the tree's (lab 7 on)."""
         disk = os.path.join(self.tmp, f"disk{len(self.qemus)}.img")
         shutil.copyfile(self.tree.disk, disk)
+        if data is None and self.tree.data:
+            data = os.path.join(self.tmp, f"data-copy{len(self.qemus)}.img")
+            shutil.copyfile(self.tree.data, data)
         port = None
         if gdb:
             port = self.gdbport = free_port()
-        argv = self.tree.qemu_argv(kargs, disk, port, mem)
+        argv = self.tree.qemu_argv(kargs, disk, port, mem, data)
         if cpus:
             argv[argv.index("-smp") + 1] = str(cpus)
         cpu = None

@@ -157,10 +157,11 @@ console_queue(const char *s, int n)
   return i;
 }
 
-// A user program's n bytes (in kernel memory) to the console: through
-// the ring, sleeping while it is full. 0, or -1 if killed while asleep.
+// A user program's n bytes (write() has copied them into the kernel) to
+// the console: through the ring, sleeping while it is full. 0, or -1 if
+// killed while asleep.
 int
-console_write_queued(const char *s, int n)
+console_put_user(const char *s, int n)
 {
   while (n > 0) {
     int put = console_queue(s, n);
@@ -203,5 +204,15 @@ void
 console_init(void)
 {
   initlock(&txwait, "txwait");
+}
+#else
+
+// A user program's n bytes (write() has copied them into the kernel) to
+// the console; 0.
+int
+console_put_user(const char *s, int n)
+{
+  console_write(s, n);
+  return 0;
 }
 #endif

@@ -197,6 +197,7 @@ void          kmalloc_init(void);     // kmalloc.c, from lab 5 on
 // console.c
 void          console_putc(int c);
 void          console_write(const char *s, int n);
+int           console_put_user(const char *s, int n);
 
 // smp.c
 void          smp_init(void);
@@ -320,7 +321,6 @@ int           bflush(void);
 
 // console.c
 void          console_init(void);
-int           console_write_queued(const char *s, int n);
 void          console_tx_intr(void);
 
 // ide.c

@@ -192,3 +192,19 @@ consts_lab6(void)
   CONST(PIPESIZE);
 }
 #endif
+#if LAB >= 7
+
+// Lab 7: the disk (ide.c), the buffer cache (bio.c), the console's input (tty.c).
+void
+consts_lab7(void)
+{
+  CONST(BSIZE);
+  CONST(NBUF);
+  CONST(DATADEV);
+  CONST(LBA28_BLOCKS);
+  CONST(T_IDE);
+  CONST(IRQ_IDE);
+  CONST(INPUT_BUF);
+  CONST(UART_TXBUF);
+}
+#endif

@@ -79,6 +79,7 @@
 #define CMD_WRITE_DMA   0xca
 #define CMD_IDENTIFY    0xec
 
+#define ERR_UNKNOWN     0x100   // b->error when the error register says nothing
 #define ID_LBA_SECTORS  60      // IDENTIFY's words 60-61: sectors an LBA28 command reaches
 
 // The PCI configuration space (its two ports), for the bus master.
@@ -179,28 +180,6 @@ ide_start(struct buf *b)
   b->qdma = dma;
 }
 
-#if SOL < 7
-// Spin until the disk has ended b's request (the stub's way to wait).
-static void
-ide_poll(struct buf *b)
-{
-  int st;
-
-  if (b->qdma) {
-    while (!(inb(ide.bm + BM_STATUS) & BM_ST_INTR))
-      pause();
-    return;
-  }
-  for (;;) {
-    st = inb(IDE_STATUS);
-    if (st & ST_BSY)
-      continue;
-    if (b->write ? !(st & ST_DRQ) : (st & (ST_DRQ | ST_ERR)))
-      return;
-  }
-}
-#endif
-
 // Read b's data from, or write it to, the disk; the caller holds b's
 // sleep lock. 0, or -1 (with a line that says why) if the disk failed.
 int
@@ -237,7 +216,16 @@ ide_rw(struct buf *b)
   b->qnext = NULL;
   ide.queue = b;
   ide_start(b);
-  ide_poll(b);
+  if (b->qdma) {                        // until the bus master says it is done
+    while (!(inb(ide.bm + BM_STATUS) & BM_ST_INTR))
+      pause();
+  } else {                              // until the disk is not busy and has
+    for (;;) {                          // the data (a read) or took it (a write)
+      int st = inb(IDE_STATUS);
+      if (!(st & ST_BSY) && (b->write ? !(st & ST_DRQ) : (st & (ST_DRQ | ST_ERR))))
+        break;
+    }
+  }
   ide_finish(b);
   ide.queue = NULL;
   release(&ide.lock);
@@ -253,7 +241,8 @@ ide_rw(struct buf *b)
 // End b's request, the one on the disk (ide.lock held): stop the bus
 // master, read the status (which ends the disk's interrupt), and for a
 // good PIO read copy the data in. b->error says what went wrong (the
-// error register; 0xff: a device fault or a bus-master error).
+// error register: 0x04 aborted, 0x10 no such sector, ...; ERR_UNKNOWN for
+// a device fault or a bus-master error).
 static void
 ide_finish(struct buf *b)
 {
@@ -266,9 +255,9 @@ ide_finish(struct buf *b)
   }
   int st = inb(IDE_STATUS);
   if (st & ST_ERR)
-    b->error = inb(IDE_ERROR) | 0x100;  // never 0, whatever the register says
+    b->error = inb(IDE_ERROR) ? inb(IDE_ERROR) : ERR_UNKNOWN;
   else if ((st & ST_DF) || (bmst & BM_ST_ERR))
-    b->error = 0xff;
+    b->error = ERR_UNKNOWN;
   else if (!b->write && !b->qdma)
     insl(IDE_DATA, b->data, BSIZE / 4);
   __atomic_fetch_add(&ide_requests, 1, __ATOMIC_RELAXED);

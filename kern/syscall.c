@@ -178,11 +178,9 @@ console_write_user(uint64 buf, int n)
     int len = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
     if (copyin(myproc()->pml4, chunk, buf + done, len) < 0)
       return -1;
-#if LAB >= 7
-    if (console_write_queued(chunk, len) < 0)
+#if LAB >= 5
+    if (console_put_user(chunk, len) < 0)
       return -1;
-#elif LAB >= 5
-    console_write(chunk, len);
 #else
     for (int i = 0; i < len; i++)
       uart_putc(chunk[i]);

@@ -20,9 +20,7 @@
 //   T_IRQ0..+15  the masked PICs: of these only a spurious IRQ 7 (or 15,
 //                were the cascade unmasked) can come: counted, no EOI
 //   T_TEST       traptest.c's int $T_TEST: counted, back
-//   T_IDE, T_SERIAL  (lab 7) the disk's and the UART's interrupts: counted
-//                in this CPU's irqs[] by ISA IRQ, handled (ide_intr,
-//                uart_intr), EOI
+//   a device's  devintr(): (from lab 7) the disk's and the serial port's
 //   T_NMI        reported, counted (this CPU's Nth), and the kernel goes on
 //   T_BRKPT      int3 in the kernel: reported, and the kernel goes on
 //   anything else  reported, then panic: an exception in the kernel is a
@@ -305,6 +303,27 @@ trap_report(struct trapframe *tf)
 #endif
 }
 
+// If v is a device's interrupt vector, handle the interrupt and return 1;
+// else 0. (The devices' drivers arrive in lab 7: the disk and the serial
+// port. Each interrupt is counted in this CPU's irqs[], by ISA IRQ.)
+static int
+devintr(uint64 v)
+{
+#if LAB >= 7
+  if (v == T_IDE || v == T_SERIAL) {
+    mycpu()->irqs[v == T_IDE ? IRQ_IDE : IRQ_COM1]++;
+    if (v == T_IDE)
+      ide_intr();
+    else
+      uart_intr();
+    lapic_eoi();
+    return 1;
+  }
+#endif
+  (void)v;
+  return 0;
+}
+
 // Handle the trap described by tf (trapasm.S calls this with interrupts
 // off); return to resume what was interrupted.
 void
@@ -324,17 +343,8 @@ trap(struct trapframe *tf)
   }
   if (v == T_TEST)
     return;
-#if LAB >= 7
-  if (v == T_IDE || v == T_SERIAL) {
-    mycpu()->irqs[v == T_IDE ? IRQ_IDE : IRQ_COM1]++;
-    if (v == T_IDE)
-      ide_intr();
-    else
-      uart_intr();
-    lapic_eoi();
+  if (devintr(v))
     return;
-  }
-#endif
   trap_report(tf);
   if (v == T_NMI) {
     mycpu()->nmis++;
@@ -359,6 +369,7 @@ trap(struct trapframe *tf)
   // Until then, interrupts get their EOI (so the kernel keeps running)
   // and every exception panics here.
   (void)timer_tick;
+  (void)devintr;
   if (tf->trapno >= T_NEXCEPT) {
     lapic_eoi();
     return;
