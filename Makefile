@@ -274,13 +274,17 @@ all: $(UPROGS:%=$(B)/user/%)
 
 # make bench: boot with user/bench.c as the first process; its table of
 # system call costs; from lab 6 again on one CPU ("bench switch": the
-# switch and pipe rows); then with each self-test of BENCH_SELFTESTS,
-# which add rows of their own (the whole boot log is in build/bench.log).
+# switch and pipe rows); from lab 7 once for each disk mode of BENCH_DISK
+# ("bench disk MODE SECTORS" with ide=MODE: the disk rows); then with each
+# self-test of BENCH_SELFTESTS, which add rows of their own (the whole
+# boot log is in build/bench.log).
 BENCH_SELFTESTS :=
+BENCH_DISK :=
 bench: all $(ACCEL_DEP)
 	@echo "*** make bench: $(ACCEL_USED), $(CPUS) CPUs, $(MEM)"
 	@$(MAKE) --no-print-directory qemu INIT=bench </dev/null >$(B)/bench.log 2>&1 || { cat $(B)/bench.log; exit 1; }
 	@$(if $(BENCH_ONE_CPU),$(MAKE) --no-print-directory qemu INIT="bench switch" CPUS=1 </dev/null >>$(B)/bench.log 2>&1 || { cat $(B)/bench.log; exit 1; })
+	@for m in $(BENCH_DISK); do $(MAKE) --no-print-directory qemu INIT="bench disk $$m $(DATA_SECTORS)" KARGS=ide=$$m </dev/null >>$(B)/bench.log 2>&1 || { cat $(B)/bench.log; exit 1; }; done
 	@for t in $(BENCH_SELFTESTS); do $(MAKE) --no-print-directory qemu KARGS=test=$$t </dev/null >>$(B)/bench.log 2>&1 || { cat $(B)/bench.log; exit 1; }; done
 	@grep -E '^(bench|init):' $(B)/bench.log
 .PHONY: bench
@@ -292,6 +296,12 @@ BENCH_SELFTESTS += lockbench
 #if LAB >= 6
 # bench's switch and pipe rows again, with CPUS=1
 BENCH_ONE_CPU := yes
+#endif
+#if LAB >= 7
+ifeq ($(filter 1 2 3 4 5 6,$(LAB)),)
+# bench's disk rows, with each way the disk moves data (ide.c)
+BENCH_DISK := dma pio
+endif
 #endif
 
 #if LAB >= 7

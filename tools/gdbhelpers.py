@@ -23,6 +23,11 @@
     fds PID              a process's open files: fd, type, ref, r/w; a pipe's counters
     fpu PID              a process's saved x87/SSE/AVX registers: FCW, MXCSR, XMM, YMM
 #endif
+#if LAB >= 7
+    disk                 the IDE request queue: block, read/write, dma/pio, who waits
+    bcache               the buffer cache in LRU order: block, valid, refcnt, lock holder
+    irqs                 the disk's and the UART's interrupts, per CPU and by vector
+#endif
 
 QEMU's gdbstub always describes the CPU as x86-64, so in real mode `x/i $pc`
 decodes 64-bit code, at IP instead of CS base + IP; nor does GDB see CS's
@@ -962,4 +967,182 @@ def print_vectors(xmm, upper):
             continue
         print("  %5d  %#034x%s" % (i, xmm[i], "  %#034x" % upper[i] if upper else ""))
         i += 1
+#endif
+#if LAB >= 7
+
+
+## The disk, the buffer cache, device interrupts: disk, bcache, irqs (lab 7) #
+#
+# disk and bcache read ide.c's static struct ide, bio.c's bcache and
+# struct buf (buf.h) through the kernel's debug info; irqs reads
+# cpus[i].irqs[] and trapcount[] (trap.c), at trap.h's IRQ_* and T_*.
+# A kernel of an earlier lab has none of them: the commands say so.
+
+def lab7(expr, what, thing):
+    """The value of expr, or for command what an error: no thing here."""
+    try:
+        return gdb.parse_and_eval(expr)
+    except gdb.MemoryError:
+        raise
+    except gdb.error:
+        raise gdb.GdbError("%s: this kernel has no %s: lab 7 adds it" % (what, thing))
+
+
+def trap_defines():
+    """{NAME: value} of kern/trap.h's T_* and IRQ_*, build/consts's first
+    (it lacks T_IDE and IRQ_IDE, which no test needs)."""
+    with open(os.path.join("kern", "trap.h")) as f:
+        found = {n: int(v, 0) for n, v in re.findall(
+            r"^#define ((?:T|IRQ)_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b", f.read(), re.M)}
+    found.update((n, v) for n, v in CONSTS.items() if n in found)
+    return found
+
+
+def sleepers(chan):
+    """"pid N NAME" of each process SLEEPING on chan."""
+    procs = gdb.parse_and_eval("procs")
+    return ["pid %d %s" % (int(p["pid"]), p["name"].string())
+            for p in (procs[i] for i in range(procs.type.range()[1] + 1))
+            if str(p["state"]) == "SLEEPING" and int(p["chan"]) & MASK64 == chan]
+
+
+def holder(b):
+    """Who holds buffer b's sleep lock: "pid N", or "-"."""
+    lock = b["lock"]
+    return "pid %d" % int(lock["pid"]) if int(lock["locked"]) else "-"
+
+
+@command("disk", gdb.COMMAND_DATA)
+def disk_command():
+    """Show the IDE driver's request queue (kern/ide.c's struct ide).
+
+Usage: disk
+
+First the channel: how requests move their data (dma, or pio when there
+is no bus master or the command line says ide=pio), each disk's size in
+sectors (ide.sectors[]: disk 0 boots, disk 1 is the data disk; 0: none),
+and ide_requests, the requests the disk has ended. Then ide.queue, one
+request a line through b->qnext, or "idle": the buffer, its disk and
+block, read or write, dma or pio (b->qdma, which ide_start sets: "-" for
+a request not started yet), and the process asleep on the buffer, which
+ide_intr wakes when its request ends (a process whose ide_rw polls, or
+that has not gone to sleep yet, is not asleep: then who holds the
+buffer's sleep lock). The first request is the one on the disk (make
+qemu-gdb INIT="bench disk dma 8192", hbreak ide_finish, continue):
+
+    disk: dma; disk 0 1098 sectors, disk 1 8192 sectors; 0 requests ended
+      buf                 dev  block  op     move  asleep on it
+      0xffffffff80187150    1      0  read   dma   pid 1 bench  (on the disk)"""
+    ide = lab7("'ide.c'::ide", "disk", "IDE driver (kern/ide.c)")
+    if not int(ide["lock"]["name"]):
+        raise gdb.GdbError("disk: ide_init has not run yet (ide.lock has no name)")
+    sectors = ide["sectors"]
+    print("disk: %s; %s; %d requests ended" % (
+        "dma" if int(ide["dma"]) else "pio",
+        ", ".join("disk %d %d sectors" % (i, int(sectors[i]))
+                  for i in range(sectors.type.range()[1] + 1)),
+        int(gdb.parse_and_eval("ide_requests"))))
+    b, nbuf = ide["queue"], lab7("bcache", "disk", "buffer cache")["buf"].type.range()[1] + 1
+    if not int(b):
+        print("idle: ide.queue is empty")
+        return
+    print("  buf                 dev  block  op     move  asleep on it")
+    for i in range(nbuf + 1):
+        if not int(b):
+            return
+        if i == nbuf:
+            print("  ... more than the cache's %d buffers: does b->qnext make a loop?" % nbuf)
+            return
+        r = b.dereference()
+        asleep = sleepers(int(b) & MASK64)
+        print("  %#018x  %3d  %5d  %-5s  %-4s  %s%s" % (
+            int(b) & MASK64, int(r["dev"]), int(r["blockno"]),
+            "write" if int(r["write"]) else "read",
+            "-" if i else "dma" if int(r["qdma"]) else "pio",
+            ", ".join(asleep) or "none (lock held by %s)" % holder(r),
+            "  (on the disk)" if i == 0 else "  (waiting)"))
+        b = r["qnext"]
+
+
+@command("bcache", gdb.COMMAND_DATA)
+def bcache_command():
+    """List the buffer cache's buffers (kern/bio.c's bcache), in LRU order.
+
+Usage: bcache
+
+The buffers as bcache.head's list has them, from head.next, the most
+recently released (bget looks for a block from there), to head.prev, the
+least (bget reuses from there): bcache.buf[] index, disk, block, valid
+(data holds the block), refcnt (holders and waiters: 0, and bget may take
+the buffer for another block), and who holds its sleep lock (lock.pid, or
+"-"). Then bget's hits and misses since boot. Buffers the list does not
+reach from the front are named at the end (a broken next). (make
+qemu-gdb INIT="bench disk dma 8192", hbreak ide_finish, continue 4 times:
+blocks 0 to 2 read and released, block 3 on the disk:)
+
+    bcache: 32 buffers, most recently released first; 0 hits, 4 misses
+      buf  dev  block  valid  refcnt  lock
+        2    1      2      1       0  -
+        1    1      1      1       0  -
+        0    1      0      1       0  -
+       31    0      0      0       0  -
+      ...
+        4    0      0      0       0  -
+        3    1      3      0       1  pid 1"""
+    bc = lab7("bcache", "bcache", "buffer cache (kern/bio.c)")
+    bufs, head = bc["buf"], int(bc["head"].address) & MASK64
+    if not int(bc["head"]["next"]):
+        raise gdb.GdbError("bcache: binit has not run yet (bcache.head.next is 0)")
+    base, size, nbuf = int(bufs[0].address) & MASK64, bufs[0].type.sizeof, bufs.type.range()[1] + 1
+    print("bcache: %d buffers, most recently released first; %d hits, %d misses" % (
+        nbuf, int(bc["hits"]), int(bc["misses"])))
+    print("  buf  dev  block  valid  refcnt  lock")
+    seen, b = set(), bc["head"]["next"]
+    while int(b) & MASK64 != head:
+        at = int(b) & MASK64
+        if at in seen or not (base <= at < base + nbuf * size and (at - base) % size == 0):
+            print("  ... then %#x, %s: a broken next" % (
+                at, "again" if at in seen else "not one of bcache.buf[]"))
+            break
+        seen.add(at)
+        r = b.dereference()
+        print("  %3d  %3d  %5d  %5d  %6d  %s" % ((at - base) // size, int(r["dev"]),
+                                                int(r["blockno"]), int(r["valid"]),
+                                                int(r["refcnt"]), holder(r)))
+        b = r["next"]
+    missing = [i for i in range(nbuf) if base + i * size not in seen]
+    if missing:
+        print("  not on the list: buf %s" % " ".join(str(i) for i in missing))
+
+
+@command("irqs", gdb.COMMAND_STATUS)
+def irqs_command():
+    """Count the disk's and the UART's interrupts (kern/trap.c).
+
+Usage: irqs
+
+Per CPU that is up, cpus[i].irqs[] at the ISA IRQs IRQ_IDE and IRQ_COM1
+(trap.h): the interrupts that CPU handled (the I/O APIC sends both to
+the boot CPU, cpu 0). Then trapcount[] at their vectors, T_IDE and
+T_SERIAL: every CPU's traps of that vector, which should be the sum
+(at the same stop as bcache's example):
+
+    irqs: device interrupts handled, per CPU (cpus[i].irqs[IRQ])
+      cpu   ide (irq 14)   com1 (irq 4)
+        0              4              2
+        1              0              0
+      all CPUs, by vector (trapcount[v]): ide (50) 4, com1 (49) 2"""
+    k = trap_defines()
+    devices = [("ide", k["IRQ_IDE"], k["T_IDE"]), ("com1", k["IRQ_COM1"], k["T_SERIAL"])]
+    cpus = up_cpus()
+    if "irqs" not in fields(cpus[0]):
+        raise gdb.GdbError("irqs: this kernel has no cpus[i].irqs[]: lab 7 adds it")
+    print("irqs: device interrupts handled, per CPU (cpus[i].irqs[IRQ])")
+    print("  cpu" + "".join("%15s" % ("%s (irq %d)" % (n, irq)) for n, irq, _ in devices))
+    for c in cpus:
+        print("  %3d" % int(c["id"]) + "".join("%15d" % int(c["irqs"][irq])
+                                               for _, irq, _ in devices))
+    counts = gdb.parse_and_eval("trapcount")
+    print("  all CPUs, by vector (trapcount[v]): %s" % ", ".join(
+        "%s (%d) %d" % (n, v, int(counts[v])) for n, _, v in devices))
 #endif

@@ -28,6 +28,18 @@
 //                              there and one back. "AVX in use": both
 //                              hold values in the YMM registers' upper
 //                              halves, which XSAVE must then save
+//   console write 2 KiB        (lab 7) 32 KiB of text in 2 KiB writes: the
+//                              UART's transmit ring fills, and the writer
+//                              sleeps until the transmit interrupts drain it
+//   disk seq/random/cached     (lab 7; make bench boots "bench disk MODE
+//     4K read, MODE            SECTORS" with ide=MODE, dma then pio) blkread
+//                              of the data disk: blocks 0, 1, 2, ... after a
+//                              blkflush, more of them than NBUF, so that
+//                              none is cached; seeded blocks among all the
+//                              disk's, a blkflush before each; the same few
+//                              blocks again and again, all from the cache.
+//                              MODE only labels the rows: the kernel's
+//                              ide= option chooses
 //
 // Under plain emulation (TCG) the counter runs at the host's rate but the
 // guest's instructions run slower, so figures from TCG and KVM differ
@@ -39,10 +51,12 @@
 //   bench: what                         runs   median cycles       ns   p10..p90 cycles
 //   bench: NAME (28 wide)               RUNS   CYCLES              NS   P10..P90
 //   ...
-// ("bench: FAILED: ..." if exec fails) and exit 0.
+// a row of runs that each move bytes ends "C cycles/byte, R MB/s" (at the
+// median); ("bench: FAILED: ..." if exec or blkread fails) and exit 0.
 
 #include "kernel/types.h"
 #include "user/user.h"
+#include "user/param.h"
 
 #define PGSIZE     4096
 #define MANY       1000         // runs of the cheap operations
@@ -100,15 +114,28 @@ sort(uint64 *t, int n)
   }
 }
 
-// One row of the table, from the n runs in t[].
+// One row of the table, from the n runs in t[]; if each run moved bytes
+// (not 0), the cost per byte and the rate at the median too.
 static void
-report(char *what, uint64 *t, int n)
+report_bytes(char *what, uint64 *t, int n, uint64 bytes)
 {
   sort(t, n);
   uint64 median = t[n / 2];
   uint64 ns = tsc_hz ? median * 1000000000 / tsc_hz : 0;
-  printf("bench: %-28s %5d %15ld %8ld   %ld..%ld\n",
+  printf("bench: %-28s %5d %15ld %8ld   %ld..%ld",
          what, n, median, ns, t[n / 10], t[n * 9 / 10]);
+  if (bytes && median) {
+    uint64 cost = median * 10 / bytes;                  // in tenths
+    uint64 rate = bytes * tsc_hz / median / 10000;      // in hundredths of MB/s
+    printf("   %ld.%ld cycles/byte, %ld.%02ld MB/s", cost / 10, cost % 10, rate / 100, rate % 100);
+  }
+  printf("\n");
+}
+
+static void
+report(char *what, uint64 *t, int n)
+{
+  report_bytes(what, t, n, 0);
 }
 
 // Write v in decimal into buf (room for 21 bytes).
@@ -383,6 +410,84 @@ bench_lab6(int ncpu)
 }
 #endif
 
+#if LAB >= 7
+#define CONS_WRITES  16         // console writes of CONS_CHUNK bytes: 32 KiB
+#define CONS_CHUNK   2048
+#define SEQ_BLOCKS   (8 * NBUF) // read once each: far more than the cache holds
+
+// 32 KiB of a 64-byte line, again and again, to fd 1, CONS_CHUNK bytes
+// (whole lines) a write.
+static void
+bench_console(void)
+{
+  static char text[CONS_CHUNK];
+  char *line = "console throughput: 32 KiB in 2 KiB writes of this 64-byte line\n";
+
+  for (int i = 0; i < CONS_CHUNK; i++)
+    text[i] = line[i % strlen(line)];
+  for (int i = 0; i < CONS_WRITES; i++) {
+    uint64 t0 = rdtsc();
+    write(1, text, CONS_CHUNK);
+    t[i] = rdtsc() - t0;
+  }
+  report_bytes("console write 2 KiB", t, CONS_WRITES, CONS_CHUNK);
+}
+
+// Read data disk block blockno into buf, timed into t[i]; -1 (said) if
+// blkread fails.
+static int
+timed_read(uint blockno, char *buf, int i)
+{
+  uint64 t0 = rdtsc();
+  int r = blkread(blockno, buf);
+  t[i] = rdtsc() - t0;
+  if (r < 0)
+    printf("bench: FAILED: blkread %d\n", blockno);
+  return r;
+}
+
+// "KIND MODE", a row's name.
+static char *
+name(char *kind, char *mode)
+{
+  static char what[40];
+
+  strcpy(what, kind);
+  strcpy(what + strlen(what), mode);
+  return what;
+}
+
+// The disk rows (see the top); mode (at most 8 characters) labels them,
+// sectors (of 512 bytes) is the data disk's size.
+static void
+bench_disk(char *mode, int sectors)
+{
+  static char buf[BSIZE];
+  int nblocks = sectors / (BSIZE / 512), seq = SEQ_BLOCKS < nblocks ? SEQ_BLOCKS : nblocks;
+  uint64 seed = 7;
+
+  if (nblocks <= NBUF) {
+    printf("bench: FAILED: a data disk of %d blocks: no more than the cache holds\n", nblocks);
+    return;
+  }
+  blkflush();
+  for (int i = 0; i < seq; i++)
+    if (timed_read(i, buf, i) < 0)
+      return;
+  report_bytes(name("disk seq 4K read, ", mode), t, seq, BSIZE);
+  for (int i = 0; i < FEW; i++) {
+    blkflush();
+    if (timed_read(seed_next(&seed) % nblocks, buf, i) < 0)
+      return;
+  }
+  report_bytes(name("disk random 4K read, ", mode), t, FEW, BSIZE);
+  for (int i = 0; i < MANY; i++)          // blocks 0..3, cached after the first round
+    if (timed_read(i % 4, buf, i) < 0)
+      return;
+  report_bytes(name("disk cached 4K read, ", mode), t + 4, MANY - 4, BSIZE);
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -393,6 +498,15 @@ main(int argc, char **argv)
 #if LAB >= 6
   if (argc > 1 && strcmp(argv[1], "switch") == 0) {
     bench_lab6(si.ncpu);
+    exit(0);
+  }
+#endif
+#if LAB >= 7
+  if (argc > 1 && strcmp(argv[1], "disk") == 0) {
+    if (argc != 4 || strlen(argv[2]) > 8)
+      printf("bench: FAILED: usage: bench disk MODE SECTORS\n");
+    else
+      bench_disk(argv[2], atoi(argv[3]));
     exit(0);
   }
 #endif
@@ -411,6 +525,9 @@ main(int argc, char **argv)
   }
 #if LAB >= 6
   bench_lab6(si.ncpu);
+#endif
+#if LAB >= 7
+  bench_console();
 #endif
   exit(0);
 }
