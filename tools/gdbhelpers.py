@@ -975,7 +975,7 @@ def print_vectors(xmm, upper):
 #
 # disk and bcache read ide.c's static struct ide, bio.c's bcache and
 # struct buf (buf.h) through the kernel's debug info; irqs reads
-# cpus[i].irqs[] and trapcount[] (trap.c), at trap.h's IRQ_* and T_*.
+# cpus[i].irqs[] and trapcount[] (trap.c), at build/consts's IRQ_* and T_*.
 # A kernel of an earlier lab has none of them: the commands say so.
 
 def lab7(expr, what, thing):
@@ -986,16 +986,6 @@ def lab7(expr, what, thing):
         raise
     except gdb.error:
         raise gdb.GdbError("%s: this kernel has no %s: lab 7 adds it" % (what, thing))
-
-
-def trap_defines():
-    """{NAME: value} of kern/trap.h's T_* and IRQ_*, build/consts's first
-    (it lacks T_IDE and IRQ_IDE, which no test needs)."""
-    with open(os.path.join("kern", "trap.h")) as f:
-        found = {n: int(v, 0) for n, v in re.findall(
-            r"^#define ((?:T|IRQ)_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b", f.read(), re.M)}
-    found.update((n, v) for n, v in CONSTS.items() if n in found)
-    return found
 
 
 def sleepers(chan):
@@ -1122,7 +1112,7 @@ def irqs_command():
 Usage: irqs
 
 Per CPU that is up, cpus[i].irqs[] at the ISA IRQs IRQ_IDE and IRQ_COM1
-(trap.h): the interrupts that CPU handled (the I/O APIC sends both to
+(trap.h, through build/consts): the interrupts that CPU handled (the I/O APIC sends both to
 the boot CPU, cpu 0). Then trapcount[] at their vectors, T_IDE and
 T_SERIAL: every CPU's traps of that vector, which should be the sum
 (at the same stop as bcache's example):
@@ -1132,11 +1122,11 @@ T_SERIAL: every CPU's traps of that vector, which should be the sum
         0              4              2
         1              0              0
       all CPUs, by vector (trapcount[v]): ide (50) 4, com1 (49) 2"""
-    k = trap_defines()
-    devices = [("ide", k["IRQ_IDE"], k["T_IDE"]), ("com1", k["IRQ_COM1"], k["T_SERIAL"])]
     cpus = up_cpus()
     if "irqs" not in fields(cpus[0]):
         raise gdb.GdbError("irqs: this kernel has no cpus[i].irqs[]: lab 7 adds it")
+    k = CONSTS
+    devices = [("ide", k["IRQ_IDE"], k["T_IDE"]), ("com1", k["IRQ_COM1"], k["T_SERIAL"])]
     print("irqs: device interrupts handled, per CPU (cpus[i].irqs[IRQ])")
     print("  cpu" + "".join("%15s" % ("%s (irq %d)" % (n, irq)) for n, irq, _ in devices))
     for c in cpus:
