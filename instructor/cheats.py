@@ -452,6 +452,42 @@ CHEATS_6 = [
 ]
 
 
+## Lab 7 ######################################################################
+
+CHEATS_7 = [
+    # A driver that waits by spinning: right data, but the waiter never sleeps.
+    Cheat("spin_wait", solve_but("kern/ide.c", "  while (!b->done)\n    sleep(b, &ide.lock);\n",
+          "  while (!b->done) {\n    release(&ide.lock);\n    pause();\n"
+          "    acquire(&ide.lock);\n  }\n"), fails("disk_sleeps")),
+    # bget finds a block only in a buffer in use: a released block, read
+    # again, gets a second buffer beside its old one.
+    Cheat("two_buffers", solve_but("kern/bio.c",
+          "    if (b->dev == dev && b->blockno == blockno && (b->valid || b->refcnt > 0)) {",
+          "    if (b->dev == dev && b->blockno == blockno && b->refcnt > 0) {"),
+          fails("disk_read", "cache_lru", "cache_shared")),
+    # A buffer taken for another block keeps the old one's data: a stale read.
+    Cheat("stale_reuse", solve_but("kern/bio.c", "      b->valid = 0;\n      b->refcnt = 1;\n",
+          "      b->refcnt = 1;\n"), fails("cache_lru", "cache_shared")),
+    # bflush forgets nothing: "read back from the disk" reads the cache.
+    Cheat("flush_keeps", solve_but("kern/bio.c", "      b->valid = 0;\n      n++;\n",
+          "      n++;\n"), fails("disk_write")),
+    # brelse leaves the list alone: not least recently used.
+    Cheat("lru_ignored", solve_but("kern/bio.c", "  if (--b->refcnt == 0) {\n",
+          "  if (--b->refcnt == 0 && 0) {\n"), fails("cache_lru")),
+    # Console input without editing: every byte goes into the line.
+    Cheat("no_editing", solve_but("kern/tty.c", "  switch (c) {\n",
+          "  switch (c == CTRL('P') ? c : -1) {\n"),
+          fails("console_edit")),
+    # Every byte typed ends a line: read() returns half lines, unedited.
+    Cheat("no_line_wait", solve_but("kern/tty.c",
+          "    if (c == '\\n' || c == CTRL('D') || tty.e - tty.r == INPUT_BUF) {",
+          "    if (1) {"), fails("console_edit", "console_wait")),
+    # Sleep locks that never wait: two processes in one buffer at once.
+    Cheat("sleeplock_no_wait", solve_but("kern/sleeplock.c",
+          "  while (sl->locked)\n    sleep(sl, &sl->lk);\n", ""), fails("cache_shared")),
+]
+
+
 CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
@@ -488,6 +524,10 @@ CHEATS = {1: [
     Cheat("honest", honest, everything),
     Cheat("stubs", lambda k, d: None, sanity),
     *CHEATS_6,
+], 7: [
+    Cheat("honest", honest, everything),
+    Cheat("stubs", lambda k, d: None, sanity),
+    *CHEATS_7,
 ]}
 
 

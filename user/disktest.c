@@ -9,7 +9,8 @@
 // whole 64-bit state after one more step. So a block says whose write it
 // holds, and a torn or stale block shows.
 //
-//   read SEED N NBLOCKS     N seeded blocks (r % NBLOCKS): "block B fnv 0xH"
+//   read SEED N NBLOCKS     N seeded blocks (r % NBLOCKS), then the first
+//                           again: "block B fnv 0xH" each
 //   write SEED N NBLOCKS    N seeded blocks written (version 1), read back
 //                           from the disk (after blkflush), all checked
 //   check SEED N NBLOCKS    the blocks write wrote: do they hold its data?
@@ -107,8 +108,10 @@ mode_read(uint64 seed, int n, uint nblocks)
   uint64 x = seed;
 
   info(&a);
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i <= n; i++) {
     uint bno = seed_next(&x) % nblocks;
+    if (i == n)                         // the first block again: from the cache
+      bno = (x = seed, seed_next(&x) % nblocks);
     readblk(bno, blk);
     printf("disktest: block %u fnv 0x%lx\n", bno, fnv(blk, BSIZE));
   }
@@ -134,6 +137,8 @@ mode_write(uint64 seed, int n, uint nblocks, int write)
   }
   if (write)
     printf("disktest: flushed %d\n", blkflush());
+  struct sysinfo a, z;
+  info(&a);
   x = seed;
   for (int i = 0; i < n; i++) {
     uint bno = seed_next(&x) % nblocks;
@@ -145,7 +150,9 @@ mode_write(uint64 seed, int n, uint nblocks, int write)
       printf("disktest: block %u holds something else: words 0x%lx 0x%lx 0x%lx\n", bno,
              blk[0], blk[1], blk[2]);
   }
-  printf("disktest: %d of %d blocks hold the write's data\n", right, n);
+  info(&z);
+  printf("disktest: %d of %d blocks hold the write's data, %lu disk requests\n", right, n,
+         z.disk_requests - a.disk_requests);
 }
 
 static void
