@@ -185,6 +185,13 @@ def bad_input(tally, work):
     tally.check(one_line_error(rc, out) and not os.path.exists(img)
                 and not os.path.exists(img + ".tmp"),
                 "mkdisk refuses a missing kernel in one line and leaves no image", out)
+    data = os.path.join(work, "data.img")
+    for args, what in ((["0", "8", data], "a seed of 0"), (["1", "8x", data], "a bad size"),
+                       (["1", "8", "/nonexistent/data.img"], "a path it cannot write")):
+        rc, out = run([os.path.join(TOP, "build", "mkdata")] + args)
+        tally.check(one_line_error(rc, out) and not os.path.exists(data)
+                    and not os.path.exists(data + ".tmp"),
+                    f"mkdata refuses {what} in one line and leaves no image", out)
     rc, out = run([sys.executable, os.path.join(GRADE, "grade.py"), "--test", "nosuch"])
     tally.check(one_line_error(rc, out) and "nosuch" in out,
                 "make grade TEST=nosuch is refused in one line", out)

@@ -28,6 +28,7 @@
 //                              there and one back. "AVX in use": both
 //                              hold values in the YMM registers' upper
 //                              halves, which XSAVE must then save
+#if LAB >= 7
 //   console write 2 KiB        (lab 7) 32 KiB of text in 2 KiB writes: the
 //                              UART's transmit ring fills, and the writer
 //                              sleeps until the transmit interrupts drain it
@@ -40,6 +41,7 @@
 //                              blocks again and again, all from the cache.
 //                              MODE only labels the rows: the kernel's
 //                              ide= option chooses
+#endif
 //
 // Under plain emulation (TCG) the counter runs at the host's rate but the
 // guest's instructions run slower, so figures from TCG and KVM differ
@@ -52,7 +54,7 @@
 //   bench: NAME (28 wide)               RUNS   CYCLES              NS   P10..P90
 //   ...
 // a row of runs that each move bytes ends "C cycles/byte, R MB/s" (at the
-// median); ("bench: FAILED: ..." if exec or blkread fails) and exit 0.
+// median); ("bench: FAILED: ..." if a call fails) and exit 0.
 
 #include "kernel/types.h"
 #include "user/user.h"
