@@ -23,6 +23,9 @@
 #     biocheck.c, through sysinfo) finds at most one buffer per block;
 #   - GDB, stopped in the disk's interrupt: the process whose request is
 #     at the head of the queue is SLEEPING on that very buffer;
+#   - user/contest flood (unscored: the transmit ring is given code): lines
+#     written in big writes arrive whole and in order, by the transmit
+#     interrupts;
 #   - user/contest: seeded lines typed at the console with backspaces and
 #     ^U arrive edited in read(), echoed as typed; ^D gives end of file;
 #     a read sleeps until the line ends (^P's process list shows it asleep
@@ -412,3 +415,33 @@ def console_wait(t):
             "the whole line in one read", expected=repr(half + rest + "\n"), got=m[0])
     q.send("\x04")
     expect_alive(q, EXIT.pattern)
+
+
+@test(0, "console_flood", scored=False)
+def console_flood(t):
+    """Seeded lines written in big writes arrive whole and in order, through
+    the transmit ring and the UART's interrupts, before the kernel's line
+    that says the program exited."""
+    seed = t.new_seed()
+    n = 200 + seed % 200
+    out, status = run(t, "contest", "flood", seed, n)
+    d = seed_draws(seed)
+    want = []
+    for _ in range(n):
+        k = 10 + next(d) % 60
+        want.append("".join(chr(ord("a") + next(d) % 26) for _ in range(k)))
+    h = 0x811c9dc5
+    for b in ("\n".join(want) + "\n").encode():
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    start = out.index("cmdline:")
+    got = [l for l in out[start:].splitlines() if re.fullmatch(r"[a-z]{10,69}", l)]
+    t.check(got == want, f"the {n} seeded lines, whole and in order",
+            got=excerpt("\n".join(got), 600))
+    m = re.search(r"^contest: flood (\d+) lines fnv 0x([0-9a-f]+) uart intrs (\d+)$", out, re.M)
+    t.check(m is not None and int(m[2], 16) == h and status == 0,
+            "contest's own line, its hash of what it wrote", expected=f"fnv {h:#x}",
+            got=m[0] if m else excerpt(out, 600))
+    nbytes = sum(len(l) + 2 for l in want)     # CR LF
+    t.check(int(m[3]) >= nbytes // (2 * t.tree.consts()["UART_TXBUF"]),
+            f"{nbytes} bytes through a ring of {t.tree.consts()['UART_TXBUF']}: the "
+            "transmit interrupts should drain it", got=m[0])
