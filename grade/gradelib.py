@@ -245,6 +245,27 @@ def expect_alive(q, pattern):
     return m
 
 
+EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)   # the first process's end
+
+
+def run_init(t, prog, *args, kargs="", timeout=None, hang=None, **boot):
+    """Boot with user program prog (and args) as the first process (lab 4
+    on), kargs more options on the kernel's command line, and wait until
+    it exits; a panic fails at once. (output up to init's exit line, exit
+    status). timeout: seconds to wait, instead of the test's own; hang:
+    what a timeout means, for the report. boot: as t.boot() takes them."""
+    first = "init=" + ":".join([prog] + [str(a) for a in args])
+    q = t.boot(f"{kargs} {first}".strip(), **boot)
+    try:
+        m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)", timeout=timeout)
+    except Timeout as e:
+        raise Timeout(f"{e}{': ' + hang if hang else ''}") from None
+    if m.group("halted"):
+        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
+        raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
+    return q.output[:m.end()], int(m.group(1))
+
+
 def excerpt(text, chars=1500):
     """The end of text, about chars long, starting at a line boundary."""
     if len(text) <= chars:

@@ -25,26 +25,14 @@
 
 import re
 
-from gradelib import test, Fail, seed_draws, excerpt
+from gradelib import test, Fail, seed_draws, excerpt, EXIT, run_init as run
 
-EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
 KILLED = re.compile(r"^pid (\d+) \((\S+)\): killed by (.+) \(vector (\d+)\), rip (0x[0-9a-f]+), "
                     r"error (0x[0-9a-f]+)(?:, addr (0x[0-9a-f]+))?$", re.M)
 
 
 def layout(t):
     return t.tree.consts()
-
-
-def run(t, prog, *args, **boot):
-    """Boot with prog (and args) as the first process; wait until it exits
-    (or the kernel panics). (output up to init's exit line, exit status)."""
-    q = t.boot("init=" + ":".join([prog] + [str(a) for a in args]), **boot)
-    m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)")
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
-    return q.output[:m.end()], int(m.group(1))
 
 
 def lines(out, prog):

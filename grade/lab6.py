@@ -38,26 +38,10 @@ import os
 import re
 import struct
 
-from gradelib import test, Fail, Timeout, seed_draws, excerpt, expect_alive, MASK64
+from gradelib import (test, Fail, Timeout, seed_draws, excerpt, expect_alive, MASK64, EXIT,
+                     run_init as run)
 
-EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
 FD_MANY = 4                     # the CPUs of the tests that want processes side by side
-
-
-def run(t, prog, *args, timeout=None, hang=None, **boot):
-    """Boot with prog (and args) as the first process; wait until it exits
-    (a panic fails at once). (output up to init's exit line, exit status).
-    timeout: seconds to wait, instead of the test's own; hang: what a
-    timeout means, for the report."""
-    q = t.boot("init=" + ":".join([prog] + [str(a) for a in args]), **boot)
-    try:
-        m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)", timeout=timeout)
-    except Timeout as e:
-        raise Timeout(f"{e}{': ' + hang if hang else ''}") from None
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
-    return q.output[:m.end()], int(m.group(1))
 
 
 def lines(out, prog):

@@ -34,22 +34,9 @@
 import os
 import re
 
-from gradelib import test, Fail, Timeout, seed_draws, excerpt, expect_alive, lcg, MASK64
+from gradelib import (test, seed_draws, excerpt, expect_alive, lcg, MASK64, EXIT,
+                     run_init as run)
 
-EXIT = re.compile(r"^init: exited with status (-?\d+)$", re.M)
-
-
-def run(t, prog, *args, kargs="", **boot):
-    """Boot with prog (and args) as the first process, kargs more options
-    on the kernel's command line; wait until it exits (a panic fails at
-    once). (output up to init's exit line, exit status)."""
-    q = t.boot(" ".join(filter(None, [kargs, "init=" + ":".join([prog] + [str(a) for a in args])])),
-               **boot)
-    m = q.expect(rf"{EXIT.pattern}|(?P<halted>^panic: halted$)")
-    if m.group("halted"):
-        panics = re.findall(r"^panic: (?!halted).*$", q.output, re.M)
-        raise Fail("the kernel panicked: " + (panics[-1] if panics else "panic: halted"))
-    return q.output[:m.end()], int(m.group(1))
 
 
 def lines(out, prog):

@@ -131,7 +131,7 @@ struct cpu {
   uint64 irqs[T_NPICIRQ];  // device interrupts this CPU handled, by ISA IRQ (trap.c)
 #endif
 };
-extern struct cpu cpus[];       // every CPU's, by id (cpu.c)
+extern struct cpu cpus[NCPU];   // every CPU's, by id (cpu.c); the bound keeps GDB's view whole
 #endif
 
 #endif
