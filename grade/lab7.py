@@ -343,10 +343,11 @@ def reads_until(q, want):
 def console_edit(t):
     """Seeded lines typed at the console, with backspaces and ^U: read()
     returns them edited, a read's size at most, each echoed as typed; ^D
-    ends the last line without a newline, and a ^D alone is end of file."""
+    ends the last line without a newline (and the read after it finds the
+    ^D first: end of file); a ^D alone is end of file again."""
     seed = t.new_seed()
     rsize = 5 + seed % 30
-    q = t.boot(f"init=contest:1:{rsize}")
+    q = t.boot(f"init=contest:2:{rsize}")
     q.expect(r"^contest: ready$")
     for keys, want, echo in typed_lines(seed):
         start = len(q.output)
@@ -361,6 +362,7 @@ def console_edit(t):
     got = reads_until(q, "last")
     t.check(got == "last", "'last' and ^D: read() returns 'last', without a newline",
             got=repr(got))
+    q.expect(r"^contest: eof$")                 # the next read finds the ^D first
     q.send("\x04")
     q.expect(r"^contest: eof$")
     m = expect_alive(q, EXIT.pattern)

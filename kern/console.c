@@ -135,18 +135,21 @@ tx_start(void)
     uart_tx(txbuf[txr++ % UART_TXBUF]);
 }
 
-// Put up to n bytes of s in the ring for the UART; the count put (0 when
-// it is full).
+// Put all n bytes of s in the ring for the UART, a newline as CR LF, and
+// return 1; or, if they do not fit, none of them, and return 0. All or
+// none: the bytes of one write stay together, as in labs 5 and 6, and
+// lines of processes on several CPUs never mix.
 static int
 console_queue(const char *s, int n)
 {
-  int i;
+  int need = n;
 
+  for (int i = 0; i < n; i++)
+    need += s[i] == '\n';
   push_off();
   cons_lock(mycpu()->id);
-  for (i = 0; i < n; i++) {
-    if (UART_TXBUF - (txw - txr) < 2)   // room for a newline's CR LF
-      break;
+  int fits = UART_TXBUF - (txw - txr) >= (uint64)need;
+  for (int i = 0; fits && i < n; i++) {
     if (s[i] == '\n')
       txbuf[txw++ % UART_TXBUF] = '\r';
     txbuf[txw++ % UART_TXBUF] = s[i];
@@ -154,32 +157,27 @@ console_queue(const char *s, int n)
   tx_start();
   cons_unlock();
   pop_off();
-  return i;
+  return fits;
 }
 
-// A user program's n bytes (write() has copied them into the kernel) to
-// the console: through the ring, sleeping while it is full. 0, or -1 if
-// killed while asleep.
+// A user program's n bytes (write() has copied them into the kernel; n
+// is at most half the ring) to the console: into the ring, after
+// sleeping until there is room for them all. 0, or -1 if killed while
+// asleep. The test for room and the sleep happen under txwait, which
+// the transmit interrupt takes to wake the writers after it has made
+// room: no wakeup falls between them.
 int
 console_put_user(const char *s, int n)
 {
-  while (n > 0) {
-    int put = console_queue(s, n);
-    s += put;
-    n -= put;
-    if (n == 0)
-      break;
-    acquire(&txwait);
-    while (UART_TXBUF - (__atomic_load_n(&txw, __ATOMIC_RELAXED) -
-                         __atomic_load_n(&txr, __ATOMIC_RELAXED)) < 2) {
-      if (myproc()->killed) {
-        release(&txwait);
-        return -1;
-      }
-      sleep(&txr, &txwait);
+  acquire(&txwait);
+  while (!console_queue(s, n)) {
+    if (myproc()->killed) {
+      release(&txwait);
+      return -1;
     }
-    release(&txwait);
+    sleep(&txr, &txwait);
   }
+  release(&txwait);
   return 0;
 }
 

@@ -31,6 +31,9 @@
 
 #define CONSOLE_FDS 3           // fds 0, 1 and 2 are the console until lab 6
 #define WRITE_CHUNK 128         // bytes sys_write copies in at a time
+#if LAB >= 7
+_Static_assert(2 * WRITE_CHUNK <= UART_TXBUF, "a chunk, CR LF for each newline, fits the ring");
+#endif
 
 // System call argument n (0..5), as the 64-bit register holds it.
 static uint64
