@@ -388,7 +388,7 @@ def console_wait(t):
     asleep = None
     for _ in range(20):
         q.send("\x10")
-        m = q.expect(r"^(\d+) (\w+) contest(?: on (0x[0-9a-f]+) .*)?$")
+        m = q.expect(r"^(\d+) (\w+) contest(?: on (0x[0-9a-f]+))?$")
         if m[2] == "sleeping":
             asleep = int(m[3], 16)
             break

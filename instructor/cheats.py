@@ -475,12 +475,12 @@ CHEATS_7 = [
     # bget finds a block only in a buffer in use: a released block, read
     # again, gets a second buffer beside its old one.
     Cheat("two_buffers", solve_but("kern/bio.c",
-          "    if (b->dev == dev && b->blockno == blockno && (b->valid || b->refcnt > 0)) {",
-          "    if (b->dev == dev && b->blockno == blockno && b->refcnt > 0) {"),
+          "      if (b->dev == dev && b->blockno == blockno && (b->valid || b->refcnt > 0)) {",
+          "      if (b->dev == dev && b->blockno == blockno && b->refcnt > 0) {"),
           fails("disk_read", "cache_lru", "cache_shared")),
     # A buffer taken for another block keeps the old one's data: a stale read.
-    Cheat("stale_reuse", solve_but("kern/bio.c", "      b->valid = 0;\n      b->refcnt = 1;\n",
-          "      b->refcnt = 1;\n"), fails("cache_lru", "cache_shared")),
+    Cheat("stale_reuse", solve_but("kern/bio.c", "        b->valid = 0;\n        b->refcnt = 1;\n",
+          "        b->refcnt = 1;\n"), fails("cache_lru", "cache_shared")),
     # bflush forgets nothing: "read back from the disk" reads the cache.
     Cheat("flush_keeps", solve_but("kern/bio.c", "      b->valid = 0;\n      n++;\n",
           "      n++;\n"), fails("disk_write")),

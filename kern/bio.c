@@ -64,7 +64,8 @@ binit(void)
 // The buffer for block blockno of dev, locked, with one more reference:
 // the one that holds it, if the cache has it, else the least recently
 // used buffer with no reference, taken for it (valid 0: not read yet).
-// Panics if every buffer is in use.
+// If every buffer is in use, waits until one is free: more processes
+// than NBUF may each want a block at once.
 static struct buf *
 bget(uint32 dev, uint32 blockno)
 {
@@ -72,28 +73,30 @@ bget(uint32 dev, uint32 blockno)
   struct buf *b;
 
   acquire(&bcache.lock);
-  for (b = bcache.head.next; b != &bcache.head; b = b->next) {
-    if (b->dev == dev && b->blockno == blockno && (b->valid || b->refcnt > 0)) {
-      b->refcnt++;
-      bcache.hits++;
-      release(&bcache.lock);
-      acquiresleep(&b->lock);
-      return b;
+  for (;;) {
+    for (b = bcache.head.next; b != &bcache.head; b = b->next) {
+      if (b->dev == dev && b->blockno == blockno && (b->valid || b->refcnt > 0)) {
+        b->refcnt++;
+        bcache.hits++;
+        release(&bcache.lock);
+        acquiresleep(&b->lock);
+        return b;
+      }
     }
-  }
-  for (b = bcache.head.prev; b != &bcache.head; b = b->prev) {
-    if (b->refcnt == 0) {
-      b->dev = dev;
-      b->blockno = blockno;
-      b->valid = 0;
-      b->refcnt = 1;
-      bcache.misses++;
-      release(&bcache.lock);
-      acquiresleep(&b->lock);
-      return b;
+    for (b = bcache.head.prev; b != &bcache.head; b = b->prev) {
+      if (b->refcnt == 0) {
+        b->dev = dev;
+        b->blockno = blockno;
+        b->valid = 0;
+        b->refcnt = 1;
+        bcache.misses++;
+        release(&bcache.lock);
+        acquiresleep(&b->lock);
+        return b;
+      }
     }
+    sleep(&bcache, &bcache.lock);       // every buffer in use: until brelse frees one
   }
-  panic("bget: all %d buffers in use", NBUF);
 #else
   // LAB 7: under bcache.lock, look for the buffer that holds (dev,
   // blockno): one with that dev and blockno that is valid or referenced
@@ -102,10 +105,13 @@ bget(uint32 dev, uint32 blockno)
   // take the least recently used buffer with no reference (search from
   // the list's back), give it dev and blockno, valid 0, refcnt 1
   // (bcache.misses++). Either way, let bcache.lock go and only then take
-  // the buffer's sleep lock: it may sleep. None free: panic.
+  // the buffer's sleep lock: it may sleep. None free: sleep on &bcache
+  // (with bcache.lock) until brelse frees one, and look again (the block
+  // may have come into the cache meanwhile).
   //
   // This stub takes the first free buffer for every request, as if the
-  // cache held nothing: a second reader of a block gets a second buffer.
+  // cache held nothing (a second reader of a block gets a second buffer),
+  // and panics when there is none.
   struct buf *b;
 
   acquire(&bcache.lock);
@@ -171,12 +177,14 @@ brelse(struct buf *b)
     b->prev = &bcache.head;
     bcache.head.next->prev = b;
     bcache.head.next = b;
+    wakeup(&bcache);                    // a bget waiting for a free buffer
   }
   release(&bcache.lock);
 #else
   // LAB 7: let b's sleep lock go; then, under bcache.lock, drop one
   // reference, and if that was the last, move b to the front of the list
-  // (just after bcache.head): the most recently used, the last reused.
+  // (just after bcache.head): the most recently used, the last reused;
+  // and wake whoever waits in bget for a free buffer.
   releasesleep(&b->lock);
   acquire(&bcache.lock);
   b->refcnt--;

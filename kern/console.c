@@ -187,15 +187,13 @@ void
 console_tx_intr(void)
 {
   cons_lock(mycpu()->id);
-  uint64 before = txr;
   tx_start();
-  int sent = txr != before;
   cons_unlock();
-  if (sent) {
-    acquire(&txwait);
-    wakeup(&txr);
-    release(&txwait);
-  }
+  // Wake the writers even if this interrupt sent nothing: a kernel line
+  // (send) may have emptied the ring by itself since they went to sleep.
+  acquire(&txwait);
+  wakeup(&txr);
+  release(&txwait);
 }
 
 void

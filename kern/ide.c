@@ -221,7 +221,8 @@ ide_rw(struct buf *b)
 // End b's request, the one on the disk (ide.lock held): stop the bus
 // master, read the status (which ends the disk's interrupt), and for a
 // good PIO read copy the data in. b->error says what went wrong (the
-// error register: 0x04 aborted, 0x10 no such sector, ...; ERR_UNKNOWN for
+// error register: 0x04 aborted, which is QEMU's answer to a sector past
+// the disk's end, ...; ERR_UNKNOWN for
 // a device fault or a bus-master error).
 static void
 ide_finish(struct buf *b)

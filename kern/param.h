@@ -61,7 +61,7 @@
 #define DATADEV         1       // the data disk: IDE primary slave (ide.c); 0 is the boot disk
 #define LBA28_BLOCKS    (1 << 25)  // blocks an LBA28 command reaches: 2^28 sectors
 #define NDISK           2       // disks on the primary IDE channel: master and slave
-#define IDE_WAIT_MS     2000    // a request the disk has not ended in this long fails (ide.c)
+#define IDE_WAIT_MS     2000    // how long ide.c polls the disk (boot's IDENTIFY, a PIO write's DRQ)
 #define UART_TXBUF      1024    // bytes of output waiting for the UART (uart.c)
 #define INPUT_BUF       256     // bytes of typed input the console keeps (tty.c)
 #endif

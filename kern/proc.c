@@ -594,11 +594,8 @@ procdump(void)
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
     if (p->state == UNUSED)
       continue;
-    uint64 off = 0;
-    const char *sym = p->state == SLEEPING ? ksym_lookup((uint64)p->chan, &off) : NULL;
-    if (p->state == SLEEPING)
-      printf("%d %s %s on %p (%s+%lu)\n", p->pid, states[p->state], p->name, p->chan,
-             sym ? sym : "?", off);
+    if (p->state == SLEEPING)           // (GDB's info symbol names the address)
+      printf("%d %s %s on %p\n", p->pid, states[p->state], p->name, p->chan);
     else
       printf("%d %s %s\n", p->pid, states[p->state], p->name);
   }
