@@ -115,7 +115,8 @@ console_putc(int c)
   pop_off();
 }
 
-// write()'s: n characters, sent before it returns.
+// n characters, sent before it returns: write()'s way out (lab 7 gives
+// write() the transmit ring, and this to the echo of what is typed).
 void
 console_write(const char *s, int n)
 {
