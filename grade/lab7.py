@@ -17,6 +17,8 @@
 #     (the kernel says so), bad buffers refused, and nothing harmed;
 #   - disktest lru: the disk requests each read makes show the cache's
 #     least-recently-used order;
+#   - disktest many: more processes than NBUF read at once, and all get
+#     their blocks (bget waits for a free buffer: no panic);
 #   - disktest stress on 4 CPUs: processes that read and write overlapping
 #     blocks at once see whole, never older, versions; the image ends with
 #     each block's last version; the cache's self-check (kern/test/
@@ -34,7 +36,7 @@
 import os
 import re
 
-from gradelib import (test, seed_draws, excerpt, expect_alive, lcg, MASK64, EXIT,
+from gradelib import (test, Fail, Timeout, seed_draws, excerpt, expect_alive, lcg, MASK64, EXIT,
                      run_init as run)
 
 
@@ -42,6 +44,22 @@ from gradelib import (test, seed_draws, excerpt, expect_alive, lcg, MASK64, EXIT
 def lines(out, prog):
     """The lines prog printed, without its name, as one string."""
     return "\n".join(l[len(prog) + 2:] for l in out.splitlines() if l.startswith(prog + ": "))
+
+
+def run_disk(t, prog, *args, **kw):
+    """run(), but on a timeout ^P first: the process list (who sleeps, on
+    what) lands in the report's kernel lines."""
+    try:
+        return run(t, prog, *args, **kw)
+    except Timeout as e:
+        q = t.qemus[-1]
+        q.send("\x10")
+        try:
+            q.expect(r"^\d+ \w+ \S+", timeout=10)
+        except Fail:
+            pass
+        raise Timeout(f"{e} (then ^P: the process list is at the end of the kernel's lines; "
+                      "GDB's ps, disk and bcache say more)") from None
 
 
 def done(t, out, status, prog="disktest"):
@@ -114,7 +132,7 @@ def disk_read(t):
     for kargs, mode in (("", "dma"), ("ide=pio", "pio")):
         seed, img = t.new_seed(), t.data_disk(t.new_seed() % 1000000 + 1)
         n = 6 + seed % 7
-        out, status = run(t, "disktest", "read", seed, n, nblocks(t), kargs=kargs, data=img)
+        out, status = run_disk(t, "disktest", "read", seed, n, nblocks(t), kargs=kargs, data=img)
         t.check(re.search(rf"^ide: .*, {mode}$", out, re.M) is not None,
                 f"the kernel's ide line should say {mode}", got=excerpt(out, 1200))
         check_reads(t, out, status, img, seed, n, mode)
@@ -129,7 +147,7 @@ def disk_write(t):
     img, orig = t.data_disk(img_seed), t.data_disk(img_seed)  # orig: to compare with
     n = 5 + seed % 8
     blocks = seeded_blocks(seed, n, nblocks(t))
-    out, status = run(t, "disktest", "write", seed, n, nblocks(t), data=img)
+    out, status = run_disk(t, "disktest", "write", seed, n, nblocks(t), data=img)
     L = done(t, out, status)
     for b in blocks:
         want = fnv64(content(t, seed, b, 1))
@@ -151,7 +169,7 @@ def disk_write(t):
         else:
             t.check(chunk == before[b * bs:(b + 1) * bs],
                     f"block {b} was not written: the image should hold it unchanged")
-    out, status = run(t, "disktest", "check", seed, n, nblocks(t), kargs="ide=pio", data=img)
+    out, status = run_disk(t, "disktest", "check", seed, n, nblocks(t), kargs="ide=pio", data=img)
     L = done(t, out, status)
     t.check(f"{n} of {n} blocks hold the write's data" in L,
             "after a reboot of the same image, the blocks still hold the write's data",
@@ -167,7 +185,7 @@ def disk_errors(t):
     s = syms[next(d) % len(syms)]
     kaddr = s.addr + (next(d) % (s.size // 8)) * 8
     nb = nblocks(t)
-    out, status = run(t, "disktest", "bad", nb, f"{kaddr:#x}")
+    out, status = run_disk(t, "disktest", "bad", nb, f"{kaddr:#x}")
     L = done(t, out, status)
     for what in ("read past the disk's end", "write past the disk's end", "read beyond LBA28",
                  "read into kernel memory", "write from kernel memory",
@@ -187,7 +205,7 @@ def cache_lru(t):
     """The disk requests of each read: cached blocks need none, and the
     least recently used block is the one replaced."""
     nbuf = t.tree.consts()["NBUF"]
-    out, status = run(t, "disktest", "lru")
+    out, status = run_disk(t, "disktest", "lru")
     L = done(t, out, status)
     want = [f"lru: {nbuf} blocks read, {nbuf} requests",
             "lru: block 0 again, 0 requests",
@@ -199,6 +217,20 @@ def cache_lru(t):
     t.check(got == want, "reads of NBUF blocks fill the cache; block 0, read again, is "
             "the most recently used, so block 1 is the one that block NBUF replaces",
             expected="\n".join(want), got="\n".join(got))
+
+
+@test(5, "cache_full")
+def cache_full(t):
+    """More processes than the cache has buffers read blocks at once: bget
+    waits for a free buffer (a user program cannot make it panic)."""
+    seed = t.new_seed()
+    nproc = t.tree.consts()["NBUF"] + 16
+    base = 1 + seed % (nblocks(t) - 4 * nproc)
+    out, status = run_disk(t, "disktest", "many", nproc, 3, base, data=t.data_disk(seed % 1000 + 1))
+    L = done(t, out, status)
+    t.check(f"many: {nproc} of {nproc} processes read their 3 blocks, cache check 0" in L,
+            f"{nproc} processes, each reading its own blocks at once, all right",
+            got=excerpt(L))
 
 
 def stress_final(seed, nproc, nops, nset=48):
@@ -224,7 +256,7 @@ def cache_shared(t):
     seed = t.new_seed()
     nops, base = 150 + seed % 100, 1 + seed % (nblocks(t) - 100)
     img = t.data_disk(seed % 1000 + 1)
-    out, status = run(t, "disktest", "stress", seed, 4, nops, base, cpus=4, data=img)
+    out, status = run_disk(t, "disktest", "stress", seed, 4, nops, base, cpus=4, data=img)
     L = done(t, out, status)
     kids = re.findall(r"^child (\d+): (\d+) reads (\d+) writes (\d+) errors, cache check (\d+)$",
                       L, re.M)
@@ -280,7 +312,8 @@ def disk_sleeps(t):
     expect_alive(q, EXIT.pattern)
     stops = re.findall(r"^stop (\d+) head (0x[0-9a-f]+) block (-?\d+) sleepers (\S+) irqs (\d+)$",
                        gdb, re.M)
-    t.check(len(stops) == 6, "GDB should stop in ide_intr 6 times", got=excerpt(gdb, 2000))
+    t.check(len(stops) == 6, "GDB should stop in ide_intr 6 times (if the kernel's lines "
+            "show no disktest line, its reads failed or never ended)", got=excerpt(gdb, 600))
     table = "\n".join(" ".join(s) for s in stops)
     t.check(all(int(s[1], 16) != 0 for s in stops),
             "at each interrupt a request should be at the head of ide.queue (in flight)",
@@ -315,8 +348,9 @@ def typed_lines(seed):
             junk = WORDS[next(d) % len(WORDS)] + "x"
             keys = junk + "\x15" + text
             echo = junk + "\b \b" * len(junk) + text
-        else:
-            keys = echo = text
+        else:                   # erases on an empty line: nothing to erase
+            keys = "\x7f" * (1 + next(d) % 3) + "\x15" + text
+            echo = text
         end = "\r" if next(d) % 2 else "\n"
         out.append((keys + end, text + "\n", echo + "\n"))
     return out
@@ -349,12 +383,19 @@ def console_edit(t):
     rsize = 5 + seed % 30
     q = t.boot(f"init=contest:2:{rsize}")
     q.expect(r"^contest: ready$")
-    for keys, want, echo in typed_lines(seed):
+    typed = typed_lines(seed)
+    # Each line of the third kind (erases on an empty line) is typed with
+    # the line before it, at once: its erases come while that line may not
+    # be read yet, and must not reach into it.
+    for group in ([typed[0]], typed[1:3], [typed[3]], typed[4:6]):
         start = len(q.output)
-        q.send(keys)
-        got = reads_until(q, want)
-        t.check(got == want, f"typed {keys!r}: read() should return the edited line "
-                f"(in reads of at most {rsize} bytes)", expected=repr(want), got=repr(got))
+        q.send("".join(keys for keys, _, _ in group))
+        for keys, want, _ in group:
+            got = reads_until(q, want)
+            t.check(got == want, f"typed {keys!r}: read() should return the edited line "
+                    f"(in reads of at most {rsize} bytes; erases never reach an ended line)",
+                    expected=repr(want), got=repr(got))
+        keys, _, echo = group[0]
         shown = q.output[start:]
         t.check(shown.startswith(echo), f"typed {keys!r}: the echo", expected=repr(echo),
                 got=repr(shown[:len(echo) + 20]))

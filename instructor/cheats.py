@@ -481,6 +481,10 @@ CHEATS_7 = [
     # A buffer taken for another block keeps the old one's data: a stale read.
     Cheat("stale_reuse", solve_but("kern/bio.c", "        b->valid = 0;\n        b->refcnt = 1;\n",
           "        b->refcnt = 1;\n"), fails("cache_lru", "cache_shared")),
+    # xv6's bget: a panic when every buffer is in use, which blkread can cause.
+    Cheat("bget_panics", solve_but("kern/bio.c",
+          "    sleep(&bcache, &bcache.lock);       // every buffer in use: until brelse frees one\n",
+          "    panic(\"bget: no buffers\");\n"), fails("cache_full")),
     # bflush forgets nothing: "read back from the disk" reads the cache.
     Cheat("flush_keeps", solve_but("kern/bio.c", "      b->valid = 0;\n      n++;\n",
           "      n++;\n"), fails("disk_write")),

@@ -53,17 +53,27 @@ import tempfile
 import gdb
 
 
+class Consts(dict):
+    """build/consts's values; a name it lacks (or a tree not built yet:
+    make doctor loads this file before the first make) is an error that
+    says so when a command asks for it."""
+
+    def __missing__(self, name):
+        raise gdb.GdbError("gdbhelpers: build/consts has no %s: build the kernel first (make)"
+                           % name)
+
+
 def read_consts():
     """{NAME: value} of build/consts: numbers as ints, strings as they are."""
-    values = {}
+    values = Consts()
     try:
         with open(os.path.join("build", "consts")) as f:
             for line in f:
                 if not line.startswith("#") and line.strip():
                     name, value = line.split()
                     values[name] = int(value, 16) if value.startswith("0x") else value
-    except OSError as e:
-        raise gdb.GdbError("gdbhelpers: %s: build the kernel first (make)" % e)
+    except OSError:
+        pass
     return values
 
 
@@ -82,7 +92,6 @@ def e820_types():
 
 CONSTS = read_consts()
 MMU_NOTES = comments("mmu.h")
-CR0_PE, CR0_PG, EFER_LMA = (CONSTS[n] for n in ("CR0_PE", "CR0_PG", "EFER_LMA"))
 E820_TYPES = e820_types()
 MASK64 = (1 << 64) - 1
 
@@ -111,17 +120,17 @@ class Cpu:
 
     def mode(self):
         """The CPU's mode, in words."""
-        if not self.regs["CR0"] & CR0_PE:
+        if not self.regs["CR0"] & CONSTS["CR0_PE"]:
             return "real mode (16-bit code)"
         if self.code == "CS64":
             return "64-bit long mode"
         bits = self.code[2:] or "?"
-        if self.regs["EFER"] & EFER_LMA:
+        if self.regs["EFER"] & CONSTS["EFER_LMA"]:
             return "compatibility mode (%s-bit code under long mode)" % bits
         return "%s-bit protected mode" % bits
 
     def code16(self):
-        return not self.regs["CR0"] & CR0_PE or self.code == "CS16"
+        return not self.regs["CR0"] & CONSTS["CR0_PE"] or self.code == "CS16"
 
 
 def objdump16(code, vma):
@@ -225,14 +234,14 @@ named as kern/mmu.h names them."""
     print("GDTR: base %#x  limit %#x" % tuple(cpu.gdt))
     print("CR0:  %#010x  %s" % (r["CR0"], bits(r["CR0"], "CR0_")))
     print("CR3:  %#010x  %s" % (r["CR3"], "top page table at physical %#x" % (r["CR3"] & ~0xFFF)
-                                if r["CR0"] & CR0_PG else "(paging is off)"))
+                                if r["CR0"] & CONSTS["CR0_PG"] else "(paging is off)"))
     print("CR4:  %#010x  %s" % (r["CR4"], bits(r["CR4"], "CR4_")))
     print("EFER: %#010x  %s" % (r["EFER"], bits(r["EFER"], "EFER_")))
 
 
 def e820_offset(cpu):
     """Where the kernel sees physical memory: KERNBASE + physical once paging is on."""
-    return CONSTS["KERNBASE"] if cpu.regs["CR0"] & CR0_PG else 0
+    return CONSTS["KERNBASE"] if cpu.regs["CR0"] & CONSTS["CR0_PG"] else 0
 
 
 @command("e820", gdb.COMMAND_DATA)
@@ -290,7 +299,7 @@ LOW48 = (1 << 48) - 1
 def e820_offset(cpu):
     """Lab 2's kernel no longer maps low memory at KERNBASE: read it through
     the direct map once the kernel's own page table is in use."""
-    if not cpu.regs["CR0"] & CR0_PG:
+    if not cpu.regs["CR0"] & CONSTS["CR0_PG"]:
         return 0
     # (The page at KERNBASE itself holds the local APIC from lab 3 on: ask
     # about the map's own page.)

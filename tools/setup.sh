@@ -141,8 +141,9 @@ checks() {
   need clang "clang (make test builds the kernel with it too)" have clang
 #endif
   [ $mode = check ] || return 0
-  # (Each of these only where its tools are, lest one problem count twice.)
-  have "$GDB" qemu-system-x86_64 python3 >/dev/null 2>&1 &&
+  # (Each of these only where its tools are, lest one problem count twice;
+  # GDB's once the kernel is built: its helpers read build/consts.)
+  have "$GDB" qemu-system-x86_64 python3 >/dev/null 2>&1 && [ -f build/consts ] &&
     need "fix: check that nothing blocks connections to 127.0.0.1" \
       "GDB attaches to QEMU; x16 shows the BIOS's first instruction" gdb_attach
   have bwrap >/dev/null 2>&1 &&

@@ -20,6 +20,8 @@
 //   stress SEED NPROC NOPS BASE   NPROC processes at once on NSET blocks
 //                           from BASE (more than NBUF): each writes its own
 //                           blocks (new versions) and reads everyone's
+//   many NPROC NREADS BASE  NPROC processes (more than NBUF) read NREADS
+//                           blocks each at once: more than the cache holds
 //   wait N                  N reads that each go to the disk (for GDB)
 // Every mode ends with "disktest: done" (exit 0) or "disktest: FAILED: ...".
 
@@ -312,6 +314,47 @@ mode_stress(uint64 seed, int nproc, int nops, uint base)
     fail("stress", bad, right);
 }
 
+// Many: nproc processes (more than NBUF) wait at a pipe until all are
+// forked, then each reads nreads blocks of its own from base on at once:
+// more blocks wanted than the cache has buffers. Each checks that a block
+// holds mkdata's sectors (each sector's first word is its number).
+static void
+mode_many(int nproc, int nreads, uint base)
+{
+  int gate[2], st, bad = 0;
+
+  if (pipe(gate) < 0)
+    fail("pipe", 0, 0);
+  for (int i = 0; i < nproc; i++) {
+    int pid = fork();
+    if (pid < 0)
+      fail("fork", i, pid);
+    if (pid == 0) {
+      char c;
+      close(gate[1]);
+      read(gate[0], &c, 1);             // end of file: everyone is forked
+      for (int j = 0; j < nreads; j++) {
+        uint bno = base + i * nreads + j;
+        readblk(bno, blk);
+        if (blk[0] != (uint64)bno * (BSIZE / 512))
+          exit(1);
+      }
+      exit(0);
+    }
+  }
+  close(gate[0]);
+  close(gate[1]);                       // the gate opens
+  for (int i = 0; i < nproc; i++) {
+    if (wait(&st) < 0)
+      fail("wait", i, 0);
+    bad += st != 0;
+  }
+  struct sysinfo s;
+  info(&s);
+  printf("disktest: many: %d of %d processes read their %d blocks, cache check %lu\n",
+         nproc - bad, nproc, nreads, s.bcache_bad);
+}
+
 static void
 mode_wait(int n)
 {
@@ -351,11 +394,13 @@ main(int argc, char *argv[])
     mode_lru();
   else if (strcmp(m, "stress") == 0 && argc == 6)
     mode_stress(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+  else if (strcmp(m, "many") == 0 && argc == 5)
+    mode_many(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
   else if (strcmp(m, "wait") == 0 && argc == 3)
     mode_wait(atoi(argv[2]));
   else {
     printf("usage: disktest read|write|check SEED N NBLOCKS | bad NBLOCKS KADDR | lru |\n"
-           "       stress SEED NPROC NOPS BASE | wait N\n");
+           "       stress SEED NPROC NOPS BASE | many NPROC NREADS BASE | wait N\n");
     exit(2);
   }
   printf("disktest: done\n");
