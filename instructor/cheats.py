@@ -489,8 +489,13 @@ CHEATS_7 = [
     Cheat("flush_keeps", solve_but("kern/bio.c", "      b->valid = 0;\n      n++;\n",
           "      n++;\n"), fails("disk_write")),
     # brelse leaves the list alone: not least recently used.
-    Cheat("lru_ignored", solve_but("kern/bio.c", "  if (--b->refcnt == 0) {\n",
-          "  if (--b->refcnt == 0 && 0) {\n"), fails("cache_lru")),
+    Cheat("lru_ignored", solve_but("kern/bio.c",
+          "    b->next->prev = b->prev;            // out of its place ...\n"
+          "    b->prev->next = b->next;\n"
+          "    b->next = bcache.head.next;         // ... and in at the front\n"
+          "    b->prev = &bcache.head;\n"
+          "    bcache.head.next->prev = b;\n"
+          "    bcache.head.next = b;\n", ""), fails("cache_lru")),
     # Console input without editing: every byte goes into the line.
     Cheat("no_editing", solve_but("kern/tty.c", "  switch (c) {\n",
           "  switch (c == CTRL('P') ? c : -1) {\n"),
