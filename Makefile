@@ -257,7 +257,12 @@ $(B)/user/%.o: user/%.S $(B)/flags
 $(B)/user/%: $(B)/user/%.o $(ULIBOBJS) $(B)/user/user.ld
 	$(call say,LD,$@)$(LD) -m elf_x86_64 -nostdlib -z noexecstack -T $(B)/user/user.ld -o $@ $< $(ULIBOBJS)
 
-$(B)/uprogs.S: $(UPROGS:%=$(B)/user/%) | $(B)/flags
+# The list of programs, a stamp that changes only when it does: a program
+# deleted from user/ leaves the kernel too.
+$(B)/uprogs.list: always | $(B)/.tools-ok
+	@echo '$(UPROGS)' >$@.$$$$; cmp -s $@.$$$$ $@ && rm -f $@.$$$$ || mv -f $@.$$$$ $@
+
+$(B)/uprogs.S: $(UPROGS:%=$(B)/user/%) $(B)/uprogs.list | $(B)/flags
 	$(call say,GEN,$@)set -e; t=$@.$$$$; \
 	for p in $(UPROGS); do $(OBJCOPY) --strip-all $(B)/user/$$p $(B)/user/$$p.elf; done; \
 	{ echo '// The user programs, made by the Makefile: see exec.c.'; \
