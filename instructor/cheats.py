@@ -481,6 +481,9 @@ CHEATS_7 = [
     # A buffer taken for another block keeps the old one's data: a stale read.
     Cheat("stale_reuse", solve_but("kern/bio.c", "        b->valid = 0;\n        b->refcnt = 1;\n",
           "        b->refcnt = 1;\n"), fails("cache_lru", "cache_shared")),
+    # The disk's error never reaches the caller: a block past the end "reads".
+    Cheat("errors_ignored", solve_but("kern/ide.c", "  if (b->error) {\n", "  if (0 && b->error) {\n"),
+          fails("disk_errors")),
     # xv6's bget: a panic when every buffer is in use, which blkread can cause.
     Cheat("bget_panics", solve_but("kern/bio.c",
           "    sleep(&bcache, &bcache.lock);       // every buffer in use: until brelse frees one\n",
